@@ -1,0 +1,72 @@
+using Tomlyn;
+using Tomlyn.Model;
+
+namespace Flock.Experiments.Config;
+
+/// <summary>Reads an experiment TOML file and applies <c>--set key.path=value</c> overrides.</summary>
+public static class ExperimentFile
+{
+    /// <summary>Parses TOML text into a table.</summary>
+    /// <exception cref="ConfigException">The text is not valid TOML (the message has the line).</exception>
+    public static TomlTable Parse(string text, string file)
+    {
+        try
+        {
+            return TomlSerializer.Deserialize<TomlTable>(text) ?? new TomlTable();
+        }
+        catch (TomlException ex)
+        {
+            throw new ConfigException($"{file}: not valid TOML: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Loads <paramref name="path"/> and applies the overrides in order.</summary>
+    /// <exception cref="ConfigException">Missing file, invalid TOML or a bad override.</exception>
+    public static ConfigSection Load(string path, IEnumerable<string>? overrides = null)
+    {
+        if (!System.IO.File.Exists(path)) throw new ConfigException($"Experiment file not found: {path}");
+        var table = Parse(System.IO.File.ReadAllText(path), path);
+        foreach (var o in overrides ?? Array.Empty<string>()) ApplyOverride(table, o);
+        return new ConfigSection(table, path);
+    }
+
+    /// <summary>
+    /// Applies one override "a.b.c=value". The value is read as a TOML value (<c>0.1</c>, <c>true</c>,
+    /// <c>[1, 2]</c>, <c>"text"</c>); anything that does not parse as TOML is taken as a string.
+    /// </summary>
+    /// <exception cref="ConfigException">Malformed override or a path through a non-table.</exception>
+    public static void ApplyOverride(TomlTable root, string assignment)
+    {
+        int eq = assignment.IndexOf('=');
+        if (eq <= 0) throw new ConfigException($"--set '{assignment}': expected key=value, e.g. protocol.rounds=20.");
+        string key = assignment[..eq].Trim();
+        string valueText = assignment[(eq + 1)..].Trim();
+        object value = ParseValue(valueText);
+        var parts = key.Split('.');
+        if (parts.Any(p => p.Length == 0)) throw new ConfigException($"--set '{assignment}': empty segment in key '{key}'.");
+        var t = root;
+        for (int i = 0; i < parts.Length - 1; i++)
+        {
+            if (!t.TryGetValue(parts[i], out var next))
+            {
+                var created = new TomlTable();
+                t[parts[i]] = created;
+                t = created;
+            }
+            else if (next is TomlTable nt) t = nt;
+            else throw new ConfigException($"--set '{assignment}': '{string.Join('.', parts[..(i + 1)])}' is a value, not a table.");
+        }
+        t[parts[^1]] = value;
+    }
+
+    private static object ParseValue(string text)
+    {
+        try
+        {
+            var t = TomlSerializer.Deserialize<TomlTable>("v = " + text);
+            if (t is not null && t.TryGetValue("v", out var v) && v is not null) return v;
+        }
+        catch (TomlException) { }
+        return text;
+    }
+}
