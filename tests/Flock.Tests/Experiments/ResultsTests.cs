@@ -1,0 +1,44 @@
+using Flock.Experiments.Results;
+
+namespace Flock.Tests.Experiments;
+
+public class ResultsTests
+{
+    [Fact]
+    public void Metrics_round_trip_and_plots_render()
+    {
+        string dir = Directory.CreateTempSubdirectory("flock-test").FullName;
+        string csv = Path.Combine(dir, "metrics.csv");
+        using (var w = new MetricsWriter(csv, MetricColumns.Core))
+        {
+            for (int r = 1; r <= 5; r++)
+                w.Write(new Dictionary<string, double> { ["round"] = r, ["test_accuracy"] = 0.1 * r, ["bytes_sent"] = 1000 * r, ["virtual_seconds"] = 0.5 * r });
+        }
+        var t = MetricsTable.Read(csv);
+        Assert.Equal(5, t.Rows.Count);
+        Assert.Equal(0.3, t.Column("test_accuracy")[2], 12);
+        Assert.True(double.IsNaN(t.Column("test_loss")[0]));
+        var files = Plots.AccuracyPlots(new[] { ("a", t), ("b", t) }, dir);
+        Assert.Equal(3, files.Count);
+        foreach (var f in files)
+        {
+            var bytes = File.ReadAllBytes(f);
+            Assert.True(bytes.Length > 1000);
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, bytes[..4]);
+        }
+    }
+
+    [Fact]
+    public void Run_directories_never_overwrite()
+    {
+        string root = Directory.CreateTempSubdirectory("flock-runs").FullName;
+        var now = new DateTime(2026, 1, 2, 3, 4, 5);
+        string a = RunDirectory.Create(root, "exp", null, now);
+        string b = RunDirectory.Create(root, "exp", null, now);
+        Assert.NotEqual(a, b);
+        File.WriteAllText(Path.Combine(a, "metrics.csv"), "x");
+        var ex = Assert.Throws<IOException>(() => RunDirectory.Create(root, "exp", a, now));
+        Assert.Contains("never overwrites", ex.Message);
+        Assert.Equal("x", File.ReadAllText(Path.Combine(a, "metrics.csv")));
+    }
+}
