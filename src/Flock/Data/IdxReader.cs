@@ -219,7 +219,7 @@ public static class IdxReader
         {
             long totalExpected = itemBytes * dims[0];
             throw Error(source, headerLength + n,
-                $"truncated data: the header declares {dims[0]} items of shape [{string.Join("x", dims.Skip(1))}] ({TypeName(type)}), i.e. {totalExpected} data bytes after the {headerLength}-byte header, " +
+                $"truncated data: the header declares {dims[0]} items{(rank > 1 ? $" of shape [{string.Join("x", dims.Skip(1))}]" : "")} ({TypeName(type)}), i.e. {totalExpected} data bytes after the {headerLength}-byte header, " +
                 $"but the file ends at {where} {headerLength + n} after {n} data bytes (only {n / itemBytes} complete items).");
         }
         if (maxItems is null)

@@ -13,7 +13,9 @@ namespace Flock.Data.Partitioning;
 /// repeated (as FedLab and Flower do), at most <see cref="MaxAttempts"/> times, after which an
 /// <see cref="InvalidOperationException"/> says how close it came. With <see cref="SelfBalancing"/>
 /// (FedLab's behaviour; off by default as in Flower), a node that already holds at least count/nodes
-/// examples gets no share of later classes, which evens sizes out and makes re-draws rare.</para>
+/// examples gets no share of later classes, which evens sizes out. Very small α with many nodes may
+/// admit no draw meeting the minimum (e.g. α = 0.05, 100 nodes, 60,000 examples, minimum 10): lower the
+/// minimum size (0 allows empty nodes) rather than raising the attempts.</para>
 /// </summary>
 public sealed class DirichletPartitioner : IPartitioner
 {
