@@ -176,9 +176,9 @@ public sealed class Adam : IOptimizer
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
             {
                 var pv = Vector512.LoadUnsafe(ref p, (nuint)i) * vDecay;
-                var d = Vector512.LoadUnsafe(ref g, (nuint)i) + vCoupled * pv;
-                var mv = vB1 * Vector512.LoadUnsafe(ref m, (nuint)i) + vC1 * d;
-                var vv = vB2 * Vector512.LoadUnsafe(ref v, (nuint)i) + vC2 * d * d;
+                var d = Vector512.FusedMultiplyAdd(vCoupled, pv, Vector512.LoadUnsafe(ref g, (nuint)i));
+                var mv = Vector512.FusedMultiplyAdd(vC1, d, vB1 * Vector512.LoadUnsafe(ref m, (nuint)i));
+                var vv = Vector512.FusedMultiplyAdd(vC2 * d, d, vB2 * Vector512.LoadUnsafe(ref v, (nuint)i));
                 mv.StoreUnsafe(ref m, (nuint)i);
                 vv.StoreUnsafe(ref v, (nuint)i);
                 if (ams)
@@ -204,9 +204,9 @@ public sealed class Adam : IOptimizer
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var pv = Vector256.LoadUnsafe(ref p, (nuint)i) * vDecay;
-                var d = Vector256.LoadUnsafe(ref g, (nuint)i) + vCoupled * pv;
-                var mv = vB1 * Vector256.LoadUnsafe(ref m, (nuint)i) + vC1 * d;
-                var vv = vB2 * Vector256.LoadUnsafe(ref v, (nuint)i) + vC2 * d * d;
+                var d = Vector256.FusedMultiplyAdd(vCoupled, pv, Vector256.LoadUnsafe(ref g, (nuint)i));
+                var mv = Vector256.FusedMultiplyAdd(vC1, d, vB1 * Vector256.LoadUnsafe(ref m, (nuint)i));
+                var vv = Vector256.FusedMultiplyAdd(vC2 * d, d, vB2 * Vector256.LoadUnsafe(ref v, (nuint)i));
                 mv.StoreUnsafe(ref m, (nuint)i);
                 vv.StoreUnsafe(ref v, (nuint)i);
                 if (ams)
@@ -221,11 +221,11 @@ public sealed class Adam : IOptimizer
         for (; i < n; i++)
         {
             float pv = Unsafe.Add(ref p, i) * decay;
-            float d = Unsafe.Add(ref g, i) + coupled * pv;
+            float d = MathF.FusedMultiplyAdd(coupled, pv, Unsafe.Add(ref g, i));
             ref float mi = ref Unsafe.Add(ref m, i);
             ref float vi = ref Unsafe.Add(ref v, i);
-            mi = beta1 * mi + c1 * d;
-            vi = beta2 * vi + c2 * d * d;
+            mi = MathF.FusedMultiplyAdd(c1, d, beta1 * mi);
+            vi = MathF.FusedMultiplyAdd(c2 * d, d, beta2 * vi);
             float vh = vi;
             if (ams)
             {

@@ -18,6 +18,14 @@ namespace Flock.Optimizers;
 /// for <c>flock list</c>, and exposes its current values in <see cref="HyperParameters"/>.
 /// </para>
 /// <para>
+/// <b>Rounding.</b> The kernels perform PyTorch's CPU operations in PyTorch's order, with fused
+/// multiply-adds exactly where PyTorch's kernels use them (add-with-alpha, <c>addcmul</c>), so the
+/// same float32 hyper-parameters give bit-identical trajectories to PyTorch 1.13 for SGD, momentum,
+/// Adam and AdamW (see tests/Flock.Tests/Optimizers/GoldenTrajectoryTests.cs). PyTorch computes
+/// <c>1 − β</c> and <c>βᵗ</c> from double hyper-parameters; Flock stores floats, so decimal values
+/// such as β1 = 0.9 differ from PyTorch by a few ulps per step.
+/// </para>
+/// <para>
 /// <b>Step counter and fresh state.</b> Step 1 means "the state is all zeros": optimizers whose
 /// first step differs (momentum's <c>buf = g</c>, Adam's bias correction) rely on it. A node that
 /// resets its optimizer state must also reset its step counter.

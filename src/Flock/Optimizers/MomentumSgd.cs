@@ -128,11 +128,11 @@ public sealed class MomentumSgd : IOptimizer
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
             {
                 var pv = Vector512.LoadUnsafe(ref p, (nuint)i);
-                var d = Vector512.LoadUnsafe(ref g, (nuint)i) + vwd * pv;
-                var bv = first ? d : vmu * Vector512.LoadUnsafe(ref b, (nuint)i) + vadd * d;
+                var d = Vector512.FusedMultiplyAdd(vwd, pv, Vector512.LoadUnsafe(ref g, (nuint)i));
+                var bv = first ? d : Vector512.FusedMultiplyAdd(vadd, d, vmu * Vector512.LoadUnsafe(ref b, (nuint)i));
                 bv.StoreUnsafe(ref b, (nuint)i);
-                var s = nesterov ? d + vmu * bv : bv;
-                (pv + vnlr * s).StoreUnsafe(ref p, (nuint)i);
+                var s = nesterov ? Vector512.FusedMultiplyAdd(vmu, bv, d) : bv;
+                Vector512.FusedMultiplyAdd(vnlr, s, pv).StoreUnsafe(ref p, (nuint)i);
             }
         }
         if (Vector256.IsHardwareAccelerated)
@@ -144,21 +144,21 @@ public sealed class MomentumSgd : IOptimizer
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var pv = Vector256.LoadUnsafe(ref p, (nuint)i);
-                var d = Vector256.LoadUnsafe(ref g, (nuint)i) + vwd * pv;
-                var bv = first ? d : vmu * Vector256.LoadUnsafe(ref b, (nuint)i) + vadd * d;
+                var d = Vector256.FusedMultiplyAdd(vwd, pv, Vector256.LoadUnsafe(ref g, (nuint)i));
+                var bv = first ? d : Vector256.FusedMultiplyAdd(vadd, d, vmu * Vector256.LoadUnsafe(ref b, (nuint)i));
                 bv.StoreUnsafe(ref b, (nuint)i);
-                var s = nesterov ? d + vmu * bv : bv;
-                (pv + vnlr * s).StoreUnsafe(ref p, (nuint)i);
+                var s = nesterov ? Vector256.FusedMultiplyAdd(vmu, bv, d) : bv;
+                Vector256.FusedMultiplyAdd(vnlr, s, pv).StoreUnsafe(ref p, (nuint)i);
             }
         }
         for (; i < n; i++)
         {
             ref float pi = ref Unsafe.Add(ref p, i);
             ref float bi = ref Unsafe.Add(ref b, i);
-            float d = Unsafe.Add(ref g, i) + weightDecay * pi;
-            bi = first ? d : momentum * bi + add * d;
-            float s = nesterov ? d + momentum * bi : bi;
-            pi += nlr * s;
+            float d = MathF.FusedMultiplyAdd(weightDecay, pi, Unsafe.Add(ref g, i));
+            bi = first ? d : MathF.FusedMultiplyAdd(add, d, momentum * bi);
+            float s = nesterov ? MathF.FusedMultiplyAdd(momentum, bi, d) : bi;
+            pi = MathF.FusedMultiplyAdd(nlr, s, pi);
         }
     }
 }

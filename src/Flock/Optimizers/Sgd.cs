@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -75,11 +74,6 @@ public sealed class Sgd : IOptimizer
     public static void Update(Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate, float weightDecay)
     {
         Check.SameLength(parameters.Length, gradient.Length, nameof(gradient), "gradient");
-        if (weightDecay == 0f)
-        {
-            TensorPrimitives.MultiplyAdd(gradient, -learningRate, parameters, parameters);
-            return;
-        }
         int n = parameters.Length, i = 0;
         ref float p = ref MemoryMarshal.GetReference(parameters);
         ref float g = ref MemoryMarshal.GetReference(gradient);
@@ -91,8 +85,8 @@ public sealed class Sgd : IOptimizer
             for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count)
             {
                 var pv = Vector512.LoadUnsafe(ref p, (nuint)i);
-                var d = Vector512.LoadUnsafe(ref g, (nuint)i) + vwd * pv;
-                (pv + vnlr * d).StoreUnsafe(ref p, (nuint)i);
+                var d = Vector512.FusedMultiplyAdd(vwd, pv, Vector512.LoadUnsafe(ref g, (nuint)i));
+                Vector512.FusedMultiplyAdd(vnlr, d, pv).StoreUnsafe(ref p, (nuint)i);
             }
         }
         if (Vector256.IsHardwareAccelerated)
@@ -102,15 +96,15 @@ public sealed class Sgd : IOptimizer
             for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
             {
                 var pv = Vector256.LoadUnsafe(ref p, (nuint)i);
-                var d = Vector256.LoadUnsafe(ref g, (nuint)i) + vwd * pv;
-                (pv + vnlr * d).StoreUnsafe(ref p, (nuint)i);
+                var d = Vector256.FusedMultiplyAdd(vwd, pv, Vector256.LoadUnsafe(ref g, (nuint)i));
+                Vector256.FusedMultiplyAdd(vnlr, d, pv).StoreUnsafe(ref p, (nuint)i);
             }
         }
         for (; i < n; i++)
         {
             ref float pi = ref Unsafe.Add(ref p, i);
-            float d = Unsafe.Add(ref g, i) + weightDecay * pi;
-            pi += nlr * d;
+            float d = MathF.FusedMultiplyAdd(weightDecay, pi, Unsafe.Add(ref g, i));
+            pi = MathF.FusedMultiplyAdd(nlr, d, pi);
         }
     }
 }
