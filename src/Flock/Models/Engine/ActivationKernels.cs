@@ -26,16 +26,16 @@ public static class ActivationKernels
 
     /// <summary>
     /// The error function <c>erf(x) = 2/√π ∫₀ˣ e^(−t²) dt</c>, with absolute error below 2·10⁻¹⁰
-    /// (.NET has no <c>Math.Erf</c>). Odd, and exactly ±1 for |x| ≥ 4.5 up to that error.
-    /// NaN gives NaN.
+    /// (.NET has no <c>Math.Erf</c>). Odd, and exactly ±1 for |x| ≥ 4.5 (where 1 − erf(x) &lt; 2·10⁻¹⁰),
+    /// so that <c>x·Φ(x)</c> is exactly 0 for very negative x. NaN gives NaN.
     /// </summary>
     public static double Erf(double x)
     {
-        double c = Math.Clamp(x, -ErfClamp, ErfClamp);
-        double s = c * c * ErfScale;
+        if (Math.Abs(x) >= ErfClamp) return x > 0 ? 1.0 : -1.0;
+        double s = x * x * ErfScale;
         double p = ((((((P7 * s + P6) * s + P5) * s + P4) * s + P3) * s + P2) * s + P1) * s + P0;
         double q = ((((((Q7 * s + Q6) * s + Q5) * s + Q4) * s + Q3) * s + Q2) * s + Q1) * s + 1.0;
-        return c * p / q;
+        return x * p / q;
     }
 
     /// <summary>The standard normal CDF <c>Φ(x) = ½(1 + erf(x/√2))</c>.</summary>
@@ -60,7 +60,8 @@ public static class ActivationKernels
         q = Vector512.FusedMultiplyAdd(q, s, Vector512.Create(Q2));
         q = Vector512.FusedMultiplyAdd(q, s, Vector512.Create(Q1));
         q = Vector512.FusedMultiplyAdd(q, s, Vector512<double>.One);
-        return c * p / q;
+        // ±1 exactly beyond the clamp (c / 4.5 is exact there)
+        return Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(Vector512.Abs(x), Vector512.Create(ErfClamp)), c / Vector512.Create(ErfClamp), c * p / q);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -82,7 +83,8 @@ public static class ActivationKernels
         q = Vector256.FusedMultiplyAdd(q, s, Vector256.Create(Q2));
         q = Vector256.FusedMultiplyAdd(q, s, Vector256.Create(Q1));
         q = Vector256.FusedMultiplyAdd(q, s, Vector256<double>.One);
-        return c * p / q;
+        // ±1 exactly beyond the clamp (c / 4.5 is exact there)
+        return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(Vector256.Abs(x), Vector256.Create(ErfClamp)), c / Vector256.Create(ErfClamp), c * p / q);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
