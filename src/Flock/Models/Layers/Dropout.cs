@@ -62,15 +62,17 @@ public sealed class Dropout : Layer
 
     private void FillMask(Span<float> mask, Rng rng)
     {
-        uint threshold = _dropThreshold;
-        float keep = _scale;
+        // Branch-free: keep ⇔ draw ≥ threshold ⇔ (threshold − 1 − draw) wraps around in 64 bits (bit 63 set);
+        // a threshold of 0 (tiny p) gives limit = 2⁶⁴ − 1, so every element is kept.
+        ulong limit = _dropThreshold - 1UL;
+        uint keepBits = BitConverter.SingleToUInt32Bits(_scale);
         int n = mask.Length, i = 0;
         for (; i + 1 < n; i += 2)
         {
             ulong r = rng.NextUInt64();
-            mask[i] = (uint)r >= threshold ? keep : 0f;
-            mask[i + 1] = (uint)(r >> 32) >= threshold ? keep : 0f;
+            mask[i] = BitConverter.UInt32BitsToSingle(keepBits & (uint)(0UL - ((limit - (uint)r) >> 63)));
+            mask[i + 1] = BitConverter.UInt32BitsToSingle(keepBits & (uint)(0UL - ((limit - (r >> 32)) >> 63)));
         }
-        if (i < n) mask[i] = (uint)rng.NextUInt64() >= threshold ? keep : 0f;
+        if (i < n) mask[i] = BitConverter.UInt32BitsToSingle(keepBits & (uint)(0UL - ((limit - (uint)rng.NextUInt64()) >> 63)));
     }
 }

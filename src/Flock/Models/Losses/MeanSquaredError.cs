@@ -7,7 +7,8 @@ namespace Flock.Models.Losses;
 /// dimensions, as PyTorch's <c>MSELoss(reduction='mean')</c>:
 /// <c>L = 1/(B·D) Σᵢ Σⱼ (yᵢⱼ − tᵢⱼ)²</c>, gradient <c>2(y − t)/(B·D)</c>, for a batch of B rows of
 /// D outputs. (So for D &gt; 1 it is 1/D times the per-example squared norm averaged over the batch;
-/// the minimizer is the same.) Reads <c>targets</c> (B·D values, row-major), ignores labels.
+/// the minimizer is the same.) Reads <c>targets</c> (exactly B·D values, row-major, so a dataset whose
+/// target dimension differs from the output size is rejected rather than misaligned), ignores labels.
 /// </summary>
 public sealed class MeanSquaredError : ILoss
 {
@@ -15,7 +16,7 @@ public sealed class MeanSquaredError : ILoss
     public static MeanSquaredError Instance { get; } = new();
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentException">Fewer than batch × outputSize targets (e.g. a classification dataset), or a short gradient buffer.</exception>
+    /// <exception cref="ArgumentException">Not exactly batch × outputSize targets (e.g. a classification dataset, or another target dimension), or a short buffer.</exception>
     public float LossAndGradient(ReadOnlySpan<float> outputs, int batch, int outputSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, Span<float> outputGradient)
     {
         int n = Check(outputs, batch, outputSize, targets);
@@ -29,7 +30,7 @@ public sealed class MeanSquaredError : ILoss
     }
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentException">Fewer than batch × outputSize targets (e.g. a classification dataset).</exception>
+    /// <exception cref="ArgumentException">Not exactly batch × outputSize targets (e.g. a classification dataset, or another target dimension), or a short buffer.</exception>
     public float Loss(ReadOnlySpan<float> outputs, int batch, int outputSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets)
     {
         int n = Check(outputs, batch, outputSize, targets);
@@ -47,8 +48,8 @@ public sealed class MeanSquaredError : ILoss
         if (batch <= 0) throw new ArgumentException($"Invalid batch size: {batch}; must be positive.", nameof(batch));
         int n = checked(batch * outputSize);
         if (outputs.Length < n) throw new ArgumentException($"Output buffer of {outputs.Length} is shorter than {batch} × {outputSize} = {n}.", nameof(outputs));
-        if (targets.Length < n)
-            throw new ArgumentException($"Mean squared error needs {batch} × {outputSize} = {n} regression targets but got {targets.Length}; the dataset must be a regression set with target dimension {outputSize}.", nameof(targets));
+        if (targets.Length != n)
+            throw new ArgumentException($"Mean squared error needs exactly {batch} × {outputSize} = {n} regression targets but got {targets.Length}; the dataset must be a regression set whose target dimension equals the model's {outputSize} outputs.", nameof(targets));
         return n;
     }
 }

@@ -151,5 +151,8 @@ public class ConvexModelTests
         var p = new float[learner.Layout.Length];
         var cls = GradientCheck.RandomClassification(new TensorShape(3), 4, 2, 1);
         Assert.Throws<ArgumentException>(() => learner.Loss(p, cls, [0, 1]));
+        var wrongDim = LayerHarness.RandomRegression(new TensorShape(3), 4, 3, 1);
+        var e = Assert.Throws<ArgumentException>(() => learner.Loss(p, wrongDim, [0, 1]));
+        Assert.Contains("2 outputs", e.Message);
     }
 }

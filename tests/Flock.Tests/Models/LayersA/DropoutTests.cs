@@ -89,6 +89,19 @@ public class DropoutTests
     }
 
     [Fact]
+    public void Extreme_probabilities()
+    {
+        var x = LayerHarness.Random(2000, 1, minAbs: 0.1f);
+        var tiny = new LayerHarness(new Dropout(1e-30f), new TensorShape(1000), 2);   // threshold rounds to 0: keep all
+        Assert.Equal(x, tiny.Forward(x));
+        var high = new LayerHarness(new Dropout(0.99f), new TensorShape(1000), 2);
+        var y = high.Forward(x);
+        int kept = y.Count(v => v != 0f);
+        Assert.InRange(kept, 5, 40);   // mean 20
+        for (int i = 0; i < y.Length; i++) if (y[i] != 0f) Assert.Equal(x[i] * 100f, y[i], 2);
+    }
+
+    [Fact]
     public void Zero_probability_is_identity_in_training_without_scratch()
     {
         var layer = new Dropout(0f);

@@ -40,7 +40,8 @@ public class MeanSquaredErrorTests
     public void Missing_targets_are_reported()
     {
         var e = Assert.Throws<ArgumentException>(() => MeanSquaredError.Instance.Loss(new float[6], 2, 3, new int[2], ReadOnlySpan<float>.Empty));
-        Assert.Contains("6 regression targets but got 0", e.Message);
+        Assert.Contains("exactly 2 × 3 = 6 regression targets but got 0", e.Message);
+        Assert.Throws<ArgumentException>(() => MeanSquaredError.Instance.Loss(new float[6], 2, 3, default, new float[8]));   // target dimension 4 ≠ 3 outputs
         Assert.Throws<ArgumentException>(() => MeanSquaredError.Instance.LossAndGradient(new float[6], 2, 3, default, new float[6], new float[5]));
     }
 }
