@@ -12,8 +12,8 @@ namespace Flock.Models.Engine;
 public static class ActivationKernels
 {
     // erf(x) = x·P(s)/Q(s) with s = x²/ErfClamp², clamped at |x| = ErfClamp (erf(4.5) = 1 − 2·10⁻¹⁰).
-    // A rational least-squares fit to math.erf (made for Flock; every coefficient is positive, so
-    // Horner's rule has no cancellation on s ∈ [0, 1]). Maximum absolute error 1.7·10⁻¹⁰ in double.
+    // A rational least-squares fit to math.erf (bench/reference/erf_fit.py; every coefficient is positive, so
+    // Horner's rule has no cancellation on s ∈ [0, 1]). Maximum absolute error 2·10⁻¹⁰ in double.
     private const double ErfClamp = 4.5;
     private const double ErfScale = 1.0 / (ErfClamp * ErfClamp);
     private const double P0 = 1.1283791659433324, P1 = 4.780475741756233, P2 = 26.270860851653147, P3 = 55.79935519146917,
