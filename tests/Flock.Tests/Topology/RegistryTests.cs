@@ -18,6 +18,7 @@ public class RegistryTests
         Assert.Equal(4, Assert.IsType<KRegular>(TopologyRegistry.Create("k-regular", P(("k", 4.0)))).K);
         var ws = Assert.IsType<WattsStrogatz>(TopologyRegistry.Create("watts-strogatz", P(("k", 2L), ("beta", 0.1), ("max-attempts", 7L))));
         Assert.Equal((2, 0.1, 7), (ws.K, ws.Beta, ws.MaxAttempts));
+        Assert.Equal("watts-strogatz(k=2, beta=0.1, max-attempts=7)", ws.ToString());
         Assert.IsType<Exponential>(TopologyRegistry.Create("exponential"));
         Assert.IsType<Complete>(TopologyRegistry.Create("complete"));
         Assert.IsType<Star>(TopologyRegistry.Create("star"));

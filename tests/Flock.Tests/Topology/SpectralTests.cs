@@ -190,11 +190,47 @@ public class SpectralTests
     }
 
     [Fact]
-    public void Non_doubly_stochastic_or_bad_arguments_are_rejected()
+    public void Slow_lanczos_reports_non_convergence_and_auto_falls_back_to_dense()
+    {
+        const int n = 1100; // above DenseLimit: Auto tries Lanczos first
+        var w = MixingMatrix.MetropolisHastings(new Ring(1).Generate(n, 0));
+        double exact = 2.0 / 3 * (1 - Math.Cos(2 * Math.PI / n));
+        var quick = SpectralGap.Compute(w, SpectralMethod.Lanczos, maxIterations: 40);
+        Assert.False(quick.Converged);
+        Assert.Equal(40, quick.Iterations);
+        Assert.True(quick.Gap > exact); // Ritz values lie inside the spectrum: the gap is overestimated
+        var auto = SpectralGap.Compute(w, maxIterations: 40);
+        Assert.Equal(SpectralMethod.Dense, auto.Method);
+        Assert.Equal(exact, auto.Gap, 12);
+    }
+
+    [Fact]
+    public void Bad_arguments_are_rejected()
     {
         var w = MixingMatrix.MetropolisHastings(new Ring(1).Generate(5, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => SpectralGap.Compute(w, maxIterations: 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => SpectralGap.Compute(w, tolerance: 0));
         Assert.Equal(1, SpectralGap.Compute(MixingMatrix.MetropolisHastings(Graph.FromEdges(1, Array.Empty<(int, int)>()))).Gap);
+    }
+}
+
+public class SpectralGoldenTests
+{
+    [Fact]
+    public void Metropolis_hastings_spectrum_matches_numpy()
+    {
+        // Golden values from bench/reference/topology_spectrum.py (numpy.linalg.eigvalsh).
+        string dir = Path.Combine(AppContext.BaseDirectory, "TestData", "Topology");
+        var g = EdgeListFile.Read(Path.Combine(dir, "random60.edges"));
+        Assert.Equal(60, g.NodeCount);
+        Assert.Equal(148, g.EdgeCount);
+        var expected = File.ReadLines(Path.Combine(dir, "random60.mh-eigenvalues.txt"))
+            .Where(l => !l.StartsWith('#')).Select(l => double.Parse(l, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var w = MixingMatrix.MetropolisHastings(g);
+        var actual = SpectralGap.Eigenvalues(w);
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 12);
+        Assert.Equal(1 - Math.Max(Math.Abs(expected[1]), Math.Abs(expected[^1])), SpectralGap.Compute(w).Gap, 12);
+        Assert.Equal(1 - Math.Max(Math.Abs(expected[1]), Math.Abs(expected[^1])), SpectralGap.Compute(w, SpectralMethod.Lanczos).Gap, 8);
     }
 }

@@ -29,6 +29,9 @@ public sealed class BarabasiAlbert : ITopologyGenerator
     /// <inheritdoc />
     public bool IsRandom => true;
 
+    /// <summary>The registered name and parameters, e.g. for a resolved configuration.</summary>
+    public override string ToString() => $"barabasi-albert(m={M})";
+
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">n ≤ m.</exception>
     public Graph Generate(int nodeCount, ulong seed)

@@ -9,6 +9,9 @@ public sealed class Complete : ITopologyGenerator
     /// <inheritdoc />
     public bool IsRandom => false;
 
+    /// <summary>The registered name and parameters, e.g. for a resolved configuration.</summary>
+    public override string ToString() => "complete";
+
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">n &lt; 1, or n so large that the edge count overflows.</exception>
     public Graph Generate(int nodeCount, ulong seed)

@@ -37,6 +37,9 @@ public sealed class ErdosRenyi : ITopologyGenerator
     /// <inheritdoc />
     public bool IsRandom => true;
 
+    /// <summary>The registered name and parameters, e.g. for a resolved configuration.</summary>
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"erdos-renyi(p={P}, max-attempts={MaxAttempts})");
+
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">n &lt; 1.</exception>
     /// <exception cref="InvalidOperationException">No connected sample within <see cref="MaxAttempts"/> draws.</exception>

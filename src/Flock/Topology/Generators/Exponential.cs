@@ -16,6 +16,9 @@ public sealed class Exponential : ITopologyGenerator
     /// <inheritdoc />
     public bool IsRandom => false;
 
+    /// <summary>The registered name and parameters, e.g. for a resolved configuration.</summary>
+    public override string ToString() => "exponential";
+
     /// <summary>The distinct offsets <c>±2^j mod n</c> in (0, n), ascending; each node's degree is their count.</summary>
     public static int[] Offsets(int nodeCount)
     {

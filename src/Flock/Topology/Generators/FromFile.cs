@@ -39,6 +39,9 @@ public sealed class FromFile : ITopologyGenerator
     /// <inheritdoc />
     public bool IsRandom => false;
 
+    /// <summary>The registered name and parameters, e.g. for a resolved configuration.</summary>
+    public override string ToString() => $"file(path={Path}, nodes={Nodes}, require-connected={(RequireConnected ? "true" : "false")})";
+
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">The experiment's node count differs from <see cref="Nodes"/>.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>

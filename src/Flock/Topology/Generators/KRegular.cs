@@ -37,6 +37,9 @@ public sealed class KRegular : ITopologyGenerator
     /// <inheritdoc />
     public bool IsRandom => true;
 
+    /// <summary>The registered name and parameters, e.g. for a resolved configuration.</summary>
+    public override string ToString() => $"k-regular(k={K}, max-attempts={MaxAttempts})";
+
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">k ≥ n, n·k odd, or k = 1 with n ≠ 2.</exception>
     /// <exception cref="InvalidOperationException">No connected sample within <see cref="MaxAttempts"/> draws.</exception>

@@ -23,6 +23,9 @@ public sealed class Ring : ITopologyGenerator
     /// <inheritdoc />
     public bool IsRandom => false;
 
+    /// <summary>The registered name and parameters, e.g. for a resolved configuration.</summary>
+    public override string ToString() => $"ring(k={K})";
+
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">n &lt; 2k + 1 (the two sides would overlap).</exception>
     public Graph Generate(int nodeCount, ulong seed)

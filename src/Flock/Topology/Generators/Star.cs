@@ -9,6 +9,9 @@ public sealed class Star : ITopologyGenerator
     /// <inheritdoc />
     public bool IsRandom => false;
 
+    /// <summary>The registered name and parameters, e.g. for a resolved configuration.</summary>
+    public override string ToString() => "star";
+
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">n &lt; 2.</exception>
     public Graph Generate(int nodeCount, ulong seed)

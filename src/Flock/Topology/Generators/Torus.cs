@@ -38,6 +38,9 @@ public sealed class Torus : ITopologyGenerator
     /// <inheritdoc />
     public bool IsRandom => false;
 
+    /// <summary>The registered name and parameters, e.g. for a resolved configuration.</summary>
+    public override string ToString() => $"torus(rows={Rows}, cols={Cols})";
+
     /// <summary>The (rows, cols) used for <paramref name="nodeCount"/> nodes.</summary>
     /// <exception cref="ArgumentOutOfRangeException">n cannot be split into sides ≥ 3 matching the given ones.</exception>
     public (int Rows, int Cols) Shape(int nodeCount)

@@ -44,6 +44,9 @@ public sealed class WattsStrogatz : ITopologyGenerator
     /// <inheritdoc />
     public bool IsRandom => Beta > 0;
 
+    /// <summary>The registered name and parameters, e.g. for a resolved configuration.</summary>
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"watts-strogatz(k={K}, beta={Beta}, max-attempts={MaxAttempts})");
+
     /// <inheritdoc />
     /// <exception cref="ArgumentOutOfRangeException">n &lt; 2k + 1.</exception>
     /// <exception cref="InvalidOperationException">No connected sample within <see cref="MaxAttempts"/> draws.</exception>
