@@ -13,7 +13,6 @@ namespace Flock.Models;
 public sealed class NetworkLearner : ILearner
 {
     private readonly ThreadLocal<Workspace> _workspaces = new(() => new Workspace());
-    private readonly Rng _fixedRng = new(0);
 
     /// <summary>Creates a learner.</summary>
     /// <param name="network">The architecture.</param>
@@ -57,6 +56,8 @@ public sealed class NetworkLearner : ILearner
             throw new ArgumentException($"Dataset '{data.Dataset.Name}' has {data.Dataset.FeatureSize} features per example but the model expects {Network.InputShape} = {Network.InputShape.Size}.");
         if (data.Dataset.IsClassification && data.Dataset.NumClasses > OutputSize)
             throw new ArgumentException($"Dataset '{data.Dataset.Name}' has {data.Dataset.NumClasses} classes but the model outputs {OutputSize}.");
+        if (!data.Dataset.IsClassification && data.Dataset.TargetDim != OutputSize)
+            throw new ArgumentException($"Dataset '{data.Dataset.Name}' has {data.Dataset.TargetDim} targets per example but the model has {OutputSize} outputs.");
     }
 
     private Workspace Gather(DatasetView data, ReadOnlySpan<int> positions)
@@ -76,7 +77,8 @@ public sealed class NetworkLearner : ILearner
         CheckData(data);
         int b = positions.Length;
         var ws = Gather(data, positions);
-        ws.Context.Random = rng ?? _fixedRng;
+        if (rng is null) { ws.FixedRandom.Reset(0); ws.Context.Random = ws.FixedRandom; }
+        else ws.Context.Random = rng;
         var output = Network.Forward(parameters, ws, b, training: true);
         float loss = LossFunction.LossAndGradient(output, b, OutputSize, ws.Labels.AsSpan(0, b), ws.Targets.AsSpan(0, b * data.Dataset.TargetDim), ws.OutputGradient.AsSpan(0, b * OutputSize));
         Network.Backward(parameters, ws, b, gradient);

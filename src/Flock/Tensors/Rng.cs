@@ -16,8 +16,12 @@ public sealed class Rng
     private bool _hasSpare;
 
     /// <summary>Creates a generator from a 64-bit seed.</summary>
-    public Rng(ulong seed)
+    public Rng(ulong seed) => Reset(seed);
+
+    /// <summary>Restarts the stream as if freshly created from <paramref name="seed"/> (no allocation).</summary>
+    public void Reset(ulong seed)
     {
+        _hasSpare = false;
         ulong x = seed;
         _s0 = SplitMix64(ref x);
         _s1 = SplitMix64(ref x);

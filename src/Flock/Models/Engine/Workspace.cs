@@ -35,6 +35,9 @@ public sealed class Workspace
     /// <summary>Example-order positions buffer (for batch index lists).</summary>
     public int[] Positions { get; private set; } = Array.Empty<int>();
 
+    /// <summary>This thread's generator for passes that were given no random source (reset before each use).</summary>
+    public Rng FixedRandom { get; } = new(0);
+
     /// <summary>Flags and random source of the current pass.</summary>
     public LayerContext Context { get; } = new();
 
