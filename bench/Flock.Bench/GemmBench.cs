@@ -9,7 +9,8 @@ namespace Flock.Bench;
 /// openblas-pthread library: bench/run.sh sets that up). The two are timed in alternating rounds in
 /// the same run and compared by their median seconds per call. Last line:
 /// <c>flock_vs_openblas=&lt;Flock GFLOP/s ÷ OpenBLAS GFLOP/s at 512³&gt; flock_gflops=&lt;x&gt; openblas_gflops=&lt;y&gt;</c>.
-/// Args: <c>--no-reference</c> (Flock only), <c>--rounds N</c>.
+/// Args: <c>--no-reference</c> (Flock only), <c>--rounds N</c>, <c>--case MxNxK[:NN|NT|TN|TT]</c> (repeatable:
+/// time only these shapes; the last line then reports the first of them).
 /// </summary>
 internal static class GemmBench
 {
@@ -39,6 +40,17 @@ internal static class GemmBench
             new("conv", false, true, 32 * 576, 6, 25, "im2col conv forward"),
             new("convw", true, false, 6, 25, 32 * 576, "im2col conv weight gradient"),
         };
+
+        var custom = new List<Case>();
+        for (int i = 0; i + 1 < args.Length; i++)
+        {
+            if (args[i] != "--case") continue;
+            var parts = args[i + 1].Split(':');
+            var dims = parts[0].Split('x', '×').Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            string t = parts.Length > 1 ? parts[1].ToUpperInvariant() : "NN";
+            custom.Add(new Case($"c{custom.Count}", t[0] == 'T', t[1] == 'T', dims[0], dims[1], dims[2], "custom"));
+        }
+        if (custom.Count > 0) { cases = custom; main = custom[0]; }
 
         Console.WriteLine($"Flock GEMM path: {Gemm.ActivePath}; rounds: {rounds}; reference: {(reference ? "numpy/OpenBLAS, 1 thread" : "none")}");
         using var worker = reference ? BlasWorker.Start() : null;
@@ -71,9 +83,10 @@ internal static class GemmBench
                 tf.Add(BenchUtil.TimePerCall(Flock, reps));
                 if (worker is not null) tr.Add(worker.Time(cs.Id, refReps));
             }
+            double best = tf.Min();
             double gf = cs.Flops / BenchUtil.Median(tf) / 1e9;
             double gr = worker is null ? double.NaN : cs.Flops / BenchUtil.Median(tr) / 1e9;
-            Console.WriteLine($"{cs,-22} {cs.Note,-28} flock {BenchUtil.F(gf, 1),7} GFLOP/s" +
+            Console.WriteLine($"{cs,-22} {cs.Note,-28} flock {BenchUtil.F(gf, 1),7} GFLOP/s ({BenchUtil.F(best * 1e6, 1)} µs best)" +
                 (worker is null ? "" : $"   openblas {BenchUtil.F(gr, 1),7} GFLOP/s   ratio {BenchUtil.F(gf / gr, 2)}"));
             if (cs == main) { mainFlock = gf; mainRef = gr; }
         }

@@ -19,25 +19,32 @@ namespace Flock.Tensors;
 """
 
 
-def kernel(name, vec, lanes, mr, nvec, wide_nr):
+def kernel(name, vec, lanes, mr, nvec, masked_b, masked_load):
     """One micro-kernel method: mr rows x nvec vectors of accumulators."""
     L = []
     A = L.append
     A("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
-    A(f"    public static unsafe void {name}(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta)")
+    A(f"    public static unsafe void {name}(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta)")
     A("    {")
     for r in range(mr):
         A("        " + f"{vec}<float> " + ", ".join(f"c{r}{v} = default" for v in range(nvec)) + ";")
+    if masked_b:
+        A(f"        var idx = {vec}<int>.Indices;")
+        for v in range(nvec):
+            A(f"        {vec}<float> m{v} = {vec}.LessThan(idx, {vec}.Create(cols - {v * lanes})).AsSingle();")
     A("        for (int p = 0; p < kc; p++)")
     A("        {")
-    A(f"            {vec}<float> " + ", ".join(f"b{v} = {vec}.Load(b + {v * lanes})" for v in range(nvec)) + ", x;")
+    if masked_b:
+        A(f"            {vec}<float> " + ", ".join(f"b{v} = " + masked_load.format(ptr=f"b + {v * lanes}", mask=f"m{v}") for v in range(nvec)) + ", x;")
+    else:
+        A(f"            {vec}<float> " + ", ".join(f"b{v} = {vec}.Load(b + {v * lanes})" for v in range(nvec)) + ", x;")
     for r in range(mr):
         s = f"            x = {vec}.Create(a[{r}]);"
         for v in range(nvec):
             s += f" c{r}{v} = {vec}.FusedMultiplyAdd(x, b{v}, c{r}{v});"
         A(s)
-    A(f"            a += {mr};")
-    A(f"            b += {nvec * lanes};")
+    A("            a += aStep;")
+    A("            b += bStep;")
     A("        }")
     A(f"        var s = new Store{vec[6:]}(alpha, beta, cols);")
     for r in range(mr):
@@ -108,7 +115,7 @@ internal readonly struct Store{bits}
 """
 
 
-def file(vec, lanes, mr, isa, summary, masked_load, masked_store):
+def file(vec, lanes, mr, summary, masked_load, masked_store, b_masked_load):
     L = [HEADER]
     L.append(f"/// <summary>{summary}</summary>")
     L.append(f"internal readonly struct GemmKernel{vec[6:]} : IGemmKernel")
@@ -119,9 +126,13 @@ def file(vec, lanes, mr, isa, summary, masked_load, masked_store):
     L.append("")
     L.append(f"    public static int NRHalf => {lanes};")
     L.append("")
-    L += kernel("Full", vec, lanes, mr, 2, 2 * lanes)
+    L += kernel("Full", vec, lanes, mr, 2, False, b_masked_load)
     L.append("")
-    L += kernel("Half", vec, lanes, mr, 1, lanes)
+    L += kernel("Half", vec, lanes, mr, 1, False, b_masked_load)
+    L.append("")
+    L += kernel("FullMasked", vec, lanes, mr, 2, True, b_masked_load)
+    L.append("")
+    L += kernel("HalfMasked", vec, lanes, mr, 1, True, b_masked_load)
     L.append("}")
     L.append(store(vec, lanes, masked_load, masked_store))
     return "\n".join(L)
@@ -129,12 +140,107 @@ def file(vec, lanes, mr, isa, summary, masked_load, masked_store):
 
 root = pathlib.Path(__file__).resolve().parents[2] / "src" / "Flock" / "Tensors"
 (root / "GemmKernel512.cs").write_text(file(
-    "Vector512", 16, 12, "AVX-512F",
+    "Vector512", 16, 12,
     "AVX-512 micro-kernel: a 12×32 tile of C in 24 zmm accumulators; each inner step loads two "
     "vectors of packed B and broadcasts each of 12 packed A values into two FMAs.",
-    "Avx512F.MaskLoad(c, mask, Vector512<float>.Zero)", "Avx512F.MaskStore"))
+    "Avx512F.MaskLoad(c, mask, Vector512<float>.Zero)", "Avx512F.MaskStore",
+    "Avx512F.MaskLoad({ptr}, {mask}, Vector512<float>.Zero)"))
 (root / "GemmKernel256.cs").write_text(file(
-    "Vector256", 8, 6, "AVX2+FMA",
+    "Vector256", 8, 6,
     "AVX2 micro-kernel: a 6×16 tile of C in 12 ymm accumulators (fits the 16 registers of AVX2); "
     "each inner step loads two vectors of packed B and broadcasts 6 packed A values.",
-    "Avx.MaskLoad(c, mask)", "Avx.MaskStore"))
+    "Avx.MaskLoad(c, mask)", "Avx.MaskStore", "Avx.MaskLoad({ptr}, {mask})"))
+
+
+def dot_file(vec, lanes, summary, masked_load):
+    """Dot-product kernel for C = A·Bᵀ with A and B both row-major in p (the NT case)."""
+    R, J = 4, 4
+    L = [HEADER]
+    A = L.append
+    A(f"/// <summary>{summary}</summary>")
+    A(f"internal readonly struct GemmDot{vec[6:]} : IGemmDot")
+    A("{")
+    A("    /// <summary>")
+    A(f"    /// C[0..rows, 0..cols] ← α·A·Bᵀ + β·C for up to {R} rows of A and {J} rows of B, each k long")
+    A("    /// (row strides lda, ldb); C rows past <c>rows</c> and columns past <c>cols</c> are not touched.")
+    A("    /// </summary>")
+    A("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
+    A("    public static unsafe void Tile(int k, float* a, int lda, float* b, int ldb, float* c, int ldc, int rows, int cols, float alpha, float beta)")
+    A("    {")
+    # Missing rows re-read row 0 (their results are discarded), so no read goes out of bounds.
+    A("        float* a0 = a;")
+    for r in range(1, R):
+        A(f"        float* a{r} = rows > {r} ? a + {r} * (long)lda : a;")
+    A("        float* b0 = b;")
+    for j in range(1, J):
+        A(f"        float* b{j} = cols > {j} ? b + {j} * (long)ldb : b;")
+    for r in range(R):
+        A(f"        {vec}<float> " + ", ".join(f"s{r}{j} = default" for j in range(J)) + ";")
+    A("        int p = 0;")
+    A(f"        for (; p + {lanes} <= k; p += {lanes})")
+    A("        {")
+    A(f"            {vec}<float> " + ", ".join(f"x{r} = {vec}.Load(a{r} + p)" for r in range(R)) + ";")
+    for j in range(J):
+        s = f"            {vec}<float> y{j} = {vec}.Load(b{j} + p);"
+        A(s)
+        A("            " + " ".join(f"s{r}{j} = {vec}.FusedMultiplyAdd(x{r}, y{j}, s{r}{j});" for r in range(R)))
+    A("        }")
+    A("        if (p < k)")
+    A("        {")
+    A(f"            {vec}<float> mask = {vec}.LessThan({vec}<int>.Indices, {vec}.Create(k - p)).AsSingle();")
+    A(f"            {vec}<float> " + ", ".join(f"x{r} = " + masked_load.format(ptr=f"a{r} + p", mask="mask") for r in range(R)) + ";")
+    for j in range(J):
+        A(f"            {vec}<float> y{j} = " + masked_load.format(ptr=f"b{j} + p", mask="mask") + ";")
+        A("            " + " ".join(f"s{r}{j} = {vec}.FusedMultiplyAdd(x{r}, y{j}, s{r}{j});" for r in range(R)))
+    A("        }")
+    for r in range(R):
+        A(f"        Store(c, Sums(" + ", ".join(f"s{r}{j}" for j in range(J)) + "), cols, alpha, beta);")
+        if r < R - 1:
+            A(f"        if (rows == {r + 1}) return;")
+            A("        c += ldc;")
+    A("    }")
+    A("")
+    A("    /// <summary>The four horizontal sums [Σv0, Σv1, Σv2, Σv3].</summary>")
+    A("    [MethodImpl(MethodImplOptions.AggressiveInlining)]")
+    A(f"    private static Vector128<float> Sums({vec}<float> v0, {vec}<float> v1, {vec}<float> v2, {vec}<float> v3)")
+    A("    {")
+    A(f"        Vector128<float> q0 = Fold(v0), q1 = Fold(v1), q2 = Fold(v2), q3 = Fold(v3);")
+    A("        return Sse3.HorizontalAdd(Sse3.HorizontalAdd(q0, q1), Sse3.HorizontalAdd(q2, q3));")
+    A("    }")
+    A("")
+    A("    [MethodImpl(MethodImplOptions.AggressiveInlining)]")
+    if lanes == 16:
+        A(f"    private static Vector128<float> Fold({vec}<float> v)")
+        A("    {")
+        A("        Vector256<float> h = v.GetLower() + v.GetUpper();")
+        A("        return h.GetLower() + h.GetUpper();")
+        A("    }")
+    else:
+        A(f"    private static Vector128<float> Fold({vec}<float> v) => v.GetLower() + v.GetUpper();")
+    A("")
+    A("    [MethodImpl(MethodImplOptions.AggressiveInlining)]")
+    A("    private static unsafe void Store(float* c, Vector128<float> s, int cols, float alpha, float beta)")
+    A("    {")
+    A("        s *= Vector128.Create(alpha);")
+    A("        if (cols >= 4)")
+    A("        {")
+    A("            if (beta != 0) s = Vector128.FusedMultiplyAdd(Vector128.Load(c), Vector128.Create(beta), s);")
+    A("            Vector128.Store(s, c);")
+    A("            return;")
+    A("        }")
+    A("        for (int j = 0; j < cols; j++) c[j] = beta == 0 ? s[j] : s[j] + beta * c[j];")
+    A("    }")
+    A("}")
+    return "\n".join(L) + "\n"
+
+
+(root / "GemmDot512.cs").write_text(dot_file(
+    "Vector512", 16,
+    "AVX-512 dot-product kernel for C = A·Bᵀ (both operands read in place, no packing): a 4×4 "
+    "tile of C from 16 zmm accumulators along the inner dimension, reduced at the end.",
+    "Avx512F.MaskLoad({ptr}, {mask}, Vector512<float>.Zero)"))
+(root / "GemmDot256.cs").write_text(dot_file(
+    "Vector256", 8,
+    "AVX2 dot-product kernel for C = A·Bᵀ (both operands read in place, no packing): a 4×4 "
+    "tile of C from 16 ymm accumulators along the inner dimension, reduced at the end.",
+    "Avx.MaskLoad({ptr}, {mask})"))

@@ -79,8 +79,15 @@ public static partial class Gemm
         fixed (float* pb = b)
         fixed (float* pc = c)
         {
+            bool dot = !transA && transB && GemmDriver.PreferDot(m, n, k);
             switch (path)
             {
+                case GemmPath.Vector512 when dot:
+                    GemmDriver.RunDot<GemmDot512>(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+                    break;
+                case GemmPath.Vector256 when dot:
+                    GemmDriver.RunDot<GemmDot256>(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+                    break;
                 case GemmPath.Vector512:
                     GemmDriver.Run<GemmKernel512>(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
                     break;

@@ -17,7 +17,7 @@ internal readonly struct GemmKernel256 : IGemmKernel
     public static int NRHalf => 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Full(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    public static unsafe void Full(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta)
     {
         Vector256<float> c00 = default, c01 = default;
         Vector256<float> c10 = default, c11 = default;
@@ -34,8 +34,8 @@ internal readonly struct GemmKernel256 : IGemmKernel
             x = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
             x = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
             x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
-            a += 6;
-            b += 16;
+            a += aStep;
+            b += bStep;
         }
         var s = new Store256(alpha, beta, cols);
         s.Row(c, c00, c01);
@@ -57,7 +57,7 @@ internal readonly struct GemmKernel256 : IGemmKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Half(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    public static unsafe void Half(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta)
     {
         Vector256<float> c00 = default;
         Vector256<float> c10 = default;
@@ -74,8 +74,93 @@ internal readonly struct GemmKernel256 : IGemmKernel
             x = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
             x = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40);
             x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50);
-            a += 6;
-            b += 8;
+            a += aStep;
+            b += bStep;
+        }
+        var s = new Store256(alpha, beta, cols);
+        s.Row(c, c00);
+        if (rows == 1) return;
+        c += ldc;
+        s.Row(c, c10);
+        if (rows == 2) return;
+        c += ldc;
+        s.Row(c, c20);
+        if (rows == 3) return;
+        c += ldc;
+        s.Row(c, c30);
+        if (rows == 4) return;
+        c += ldc;
+        s.Row(c, c40);
+        if (rows == 5) return;
+        c += ldc;
+        s.Row(c, c50);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void FullMasked(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        Vector256<float> c00 = default, c01 = default;
+        Vector256<float> c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default;
+        Vector256<float> c40 = default, c41 = default;
+        Vector256<float> c50 = default, c51 = default;
+        var idx = Vector256<int>.Indices;
+        Vector256<float> m0 = Vector256.LessThan(idx, Vector256.Create(cols - 0)).AsSingle();
+        Vector256<float> m1 = Vector256.LessThan(idx, Vector256.Create(cols - 8)).AsSingle();
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<float> b0 = Avx.MaskLoad(b + 0, m0), b1 = Avx.MaskLoad(b + 8, m1), x;
+            x = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
+            a += aStep;
+            b += bStep;
+        }
+        var s = new Store256(alpha, beta, cols);
+        s.Row(c, c00, c01);
+        if (rows == 1) return;
+        c += ldc;
+        s.Row(c, c10, c11);
+        if (rows == 2) return;
+        c += ldc;
+        s.Row(c, c20, c21);
+        if (rows == 3) return;
+        c += ldc;
+        s.Row(c, c30, c31);
+        if (rows == 4) return;
+        c += ldc;
+        s.Row(c, c40, c41);
+        if (rows == 5) return;
+        c += ldc;
+        s.Row(c, c50, c51);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void HalfMasked(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        Vector256<float> c00 = default;
+        Vector256<float> c10 = default;
+        Vector256<float> c20 = default;
+        Vector256<float> c30 = default;
+        Vector256<float> c40 = default;
+        Vector256<float> c50 = default;
+        var idx = Vector256<int>.Indices;
+        Vector256<float> m0 = Vector256.LessThan(idx, Vector256.Create(cols - 0)).AsSingle();
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<float> b0 = Avx.MaskLoad(b + 0, m0), x;
+            x = Vector256.Create(a[0]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00);
+            x = Vector256.Create(a[1]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10);
+            x = Vector256.Create(a[2]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20);
+            x = Vector256.Create(a[3]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30);
+            x = Vector256.Create(a[4]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40);
+            x = Vector256.Create(a[5]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50);
+            a += aStep;
+            b += bStep;
         }
         var s = new Store256(alpha, beta, cols);
         s.Row(c, c00);

@@ -17,7 +17,7 @@ internal readonly struct GemmKernel512 : IGemmKernel
     public static int NRHalf => 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Full(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    public static unsafe void Full(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta)
     {
         Vector512<float> c00 = default, c01 = default;
         Vector512<float> c10 = default, c11 = default;
@@ -46,8 +46,8 @@ internal readonly struct GemmKernel512 : IGemmKernel
             x = Vector512.Create(a[9]); c90 = Vector512.FusedMultiplyAdd(x, b0, c90); c91 = Vector512.FusedMultiplyAdd(x, b1, c91);
             x = Vector512.Create(a[10]); c100 = Vector512.FusedMultiplyAdd(x, b0, c100); c101 = Vector512.FusedMultiplyAdd(x, b1, c101);
             x = Vector512.Create(a[11]); c110 = Vector512.FusedMultiplyAdd(x, b0, c110); c111 = Vector512.FusedMultiplyAdd(x, b1, c111);
-            a += 12;
-            b += 32;
+            a += aStep;
+            b += bStep;
         }
         var s = new Store512(alpha, beta, cols);
         s.Row(c, c00, c01);
@@ -87,7 +87,7 @@ internal readonly struct GemmKernel512 : IGemmKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Half(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    public static unsafe void Half(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta)
     {
         Vector512<float> c00 = default;
         Vector512<float> c10 = default;
@@ -116,8 +116,153 @@ internal readonly struct GemmKernel512 : IGemmKernel
             x = Vector512.Create(a[9]); c90 = Vector512.FusedMultiplyAdd(x, b0, c90);
             x = Vector512.Create(a[10]); c100 = Vector512.FusedMultiplyAdd(x, b0, c100);
             x = Vector512.Create(a[11]); c110 = Vector512.FusedMultiplyAdd(x, b0, c110);
-            a += 12;
-            b += 16;
+            a += aStep;
+            b += bStep;
+        }
+        var s = new Store512(alpha, beta, cols);
+        s.Row(c, c00);
+        if (rows == 1) return;
+        c += ldc;
+        s.Row(c, c10);
+        if (rows == 2) return;
+        c += ldc;
+        s.Row(c, c20);
+        if (rows == 3) return;
+        c += ldc;
+        s.Row(c, c30);
+        if (rows == 4) return;
+        c += ldc;
+        s.Row(c, c40);
+        if (rows == 5) return;
+        c += ldc;
+        s.Row(c, c50);
+        if (rows == 6) return;
+        c += ldc;
+        s.Row(c, c60);
+        if (rows == 7) return;
+        c += ldc;
+        s.Row(c, c70);
+        if (rows == 8) return;
+        c += ldc;
+        s.Row(c, c80);
+        if (rows == 9) return;
+        c += ldc;
+        s.Row(c, c90);
+        if (rows == 10) return;
+        c += ldc;
+        s.Row(c, c100);
+        if (rows == 11) return;
+        c += ldc;
+        s.Row(c, c110);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void FullMasked(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        Vector512<float> c00 = default, c01 = default;
+        Vector512<float> c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default;
+        Vector512<float> c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default;
+        Vector512<float> c70 = default, c71 = default;
+        Vector512<float> c80 = default, c81 = default;
+        Vector512<float> c90 = default, c91 = default;
+        Vector512<float> c100 = default, c101 = default;
+        Vector512<float> c110 = default, c111 = default;
+        var idx = Vector512<int>.Indices;
+        Vector512<float> m0 = Vector512.LessThan(idx, Vector512.Create(cols - 0)).AsSingle();
+        Vector512<float> m1 = Vector512.LessThan(idx, Vector512.Create(cols - 16)).AsSingle();
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Avx512F.MaskLoad(b + 0, m0, Vector512<float>.Zero), b1 = Avx512F.MaskLoad(b + 16, m1, Vector512<float>.Zero), x;
+            x = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
+            x = Vector512.Create(a[8]); c80 = Vector512.FusedMultiplyAdd(x, b0, c80); c81 = Vector512.FusedMultiplyAdd(x, b1, c81);
+            x = Vector512.Create(a[9]); c90 = Vector512.FusedMultiplyAdd(x, b0, c90); c91 = Vector512.FusedMultiplyAdd(x, b1, c91);
+            x = Vector512.Create(a[10]); c100 = Vector512.FusedMultiplyAdd(x, b0, c100); c101 = Vector512.FusedMultiplyAdd(x, b1, c101);
+            x = Vector512.Create(a[11]); c110 = Vector512.FusedMultiplyAdd(x, b0, c110); c111 = Vector512.FusedMultiplyAdd(x, b1, c111);
+            a += aStep;
+            b += bStep;
+        }
+        var s = new Store512(alpha, beta, cols);
+        s.Row(c, c00, c01);
+        if (rows == 1) return;
+        c += ldc;
+        s.Row(c, c10, c11);
+        if (rows == 2) return;
+        c += ldc;
+        s.Row(c, c20, c21);
+        if (rows == 3) return;
+        c += ldc;
+        s.Row(c, c30, c31);
+        if (rows == 4) return;
+        c += ldc;
+        s.Row(c, c40, c41);
+        if (rows == 5) return;
+        c += ldc;
+        s.Row(c, c50, c51);
+        if (rows == 6) return;
+        c += ldc;
+        s.Row(c, c60, c61);
+        if (rows == 7) return;
+        c += ldc;
+        s.Row(c, c70, c71);
+        if (rows == 8) return;
+        c += ldc;
+        s.Row(c, c80, c81);
+        if (rows == 9) return;
+        c += ldc;
+        s.Row(c, c90, c91);
+        if (rows == 10) return;
+        c += ldc;
+        s.Row(c, c100, c101);
+        if (rows == 11) return;
+        c += ldc;
+        s.Row(c, c110, c111);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void HalfMasked(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        Vector512<float> c00 = default;
+        Vector512<float> c10 = default;
+        Vector512<float> c20 = default;
+        Vector512<float> c30 = default;
+        Vector512<float> c40 = default;
+        Vector512<float> c50 = default;
+        Vector512<float> c60 = default;
+        Vector512<float> c70 = default;
+        Vector512<float> c80 = default;
+        Vector512<float> c90 = default;
+        Vector512<float> c100 = default;
+        Vector512<float> c110 = default;
+        var idx = Vector512<int>.Indices;
+        Vector512<float> m0 = Vector512.LessThan(idx, Vector512.Create(cols - 0)).AsSingle();
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Avx512F.MaskLoad(b + 0, m0, Vector512<float>.Zero), x;
+            x = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+            x = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+            x = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+            x = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+            x = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
+            x = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
+            x = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60);
+            x = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70);
+            x = Vector512.Create(a[8]); c80 = Vector512.FusedMultiplyAdd(x, b0, c80);
+            x = Vector512.Create(a[9]); c90 = Vector512.FusedMultiplyAdd(x, b0, c90);
+            x = Vector512.Create(a[10]); c100 = Vector512.FusedMultiplyAdd(x, b0, c100);
+            x = Vector512.Create(a[11]); c110 = Vector512.FusedMultiplyAdd(x, b0, c110);
+            a += aStep;
+            b += bStep;
         }
         var s = new Store512(alpha, beta, cols);
         s.Row(c, c00);

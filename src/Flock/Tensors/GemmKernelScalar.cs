@@ -11,8 +11,21 @@ internal readonly struct GemmKernelScalar : IGemmKernel
 
     public static int NRHalf => 4;
 
+    public static unsafe void Full(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
+        Tile(kc, a, aStep, b, bStep, c, ldc, rows, cols, 4, alpha, beta);
+
+    public static unsafe void Half(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
+        Tile(kc, a, aStep, b, bStep, c, ldc, rows, cols, 4, alpha, beta);
+
+    public static unsafe void FullMasked(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
+        Tile(kc, a, aStep, b, bStep, c, ldc, rows, cols, cols, alpha, beta);
+
+    public static unsafe void HalfMasked(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
+        Tile(kc, a, aStep, b, bStep, c, ldc, rows, cols, cols, alpha, beta);
+
+    /// <summary>The 4×4 tile; reads only the first <paramref name="readable"/> values of each B step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Full(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    private static unsafe void Tile(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, int readable, float alpha, float beta)
     {
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0;
         float c10 = 0, c11 = 0, c12 = 0, c13 = 0;
@@ -20,7 +33,8 @@ internal readonly struct GemmKernelScalar : IGemmKernel
         float c30 = 0, c31 = 0, c32 = 0, c33 = 0;
         for (int p = 0; p < kc; p++)
         {
-            float b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
+            float b0 = b[0];
+            float b1 = readable > 1 ? b[1] : 0, b2 = readable > 2 ? b[2] : 0, b3 = readable > 3 ? b[3] : 0;
             float x = a[0];
             c00 += x * b0; c01 += x * b1; c02 += x * b2; c03 += x * b3;
             x = a[1];
@@ -29,8 +43,8 @@ internal readonly struct GemmKernelScalar : IGemmKernel
             c20 += x * b0; c21 += x * b1; c22 += x * b2; c23 += x * b3;
             x = a[3];
             c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
-            a += 4;
-            b += 4;
+            a += aStep;
+            b += bStep;
         }
         Row(c, cols, alpha, beta, c00, c01, c02, c03);
         if (rows == 1) return;
@@ -40,9 +54,6 @@ internal readonly struct GemmKernelScalar : IGemmKernel
         if (rows == 3) return;
         Row(c + 3 * ldc, cols, alpha, beta, c30, c31, c32, c33);
     }
-
-    public static unsafe void Half(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
-        Full(kc, a, b, c, ldc, rows, cols, alpha, beta);
 
     private static unsafe void Row(float* c, int cols, float alpha, float beta, float v0, float v1, float v2, float v3)
     {

@@ -103,8 +103,12 @@ public class GemmTests
     public void Larger_shapes_cross_block_boundaries(GemmPath path, bool ta, bool tb)
     {
         // k = 400 and 800 split into several inner blocks (KcMax = 384); n = 700 with k = 400 spans two
-        // column blocks; 257 and 33 leave partial register tiles on both edges.
-        var shapes = new (int M, int N, int K)[] { (257, 33, 65), (33, 257, 7), (65, 100, 400), (13, 700, 400), (7, 45, 800), (130, 70, 257) };
+        // column blocks; 257 and 33 leave partial register tiles on both edges; k = 2100 splits the
+        // dot-product path's inner dimension (KDot = 2048).
+        var shapes = new (int M, int N, int K)[]
+        {
+            (257, 33, 65), (33, 257, 7), (65, 100, 400), (13, 700, 400), (7, 45, 800), (130, 70, 257), (100, 90, 64), (5, 6, 2100),
+        };
         ulong seed = 100;
         foreach (var (m, n, k) in shapes)
         {
@@ -114,13 +118,30 @@ public class GemmTests
         }
     }
 
+    [Fact]
+    public void Test_shapes_cover_both_strategies_for_transposed_B()
+    {
+        // Without transposed A, a transposed B goes to dot products for long k and small C, else to packing.
+        Assert.True(GemmDriver.PreferDot(13, 700, 400));
+        Assert.True(GemmDriver.PreferDot(7, 45, 800));
+        Assert.True(GemmDriver.PreferDot(5, 6, 2100));
+        Assert.True(GemmDriver.PreferDot(9, 7, 70));
+        Assert.False(GemmDriver.PreferDot(130, 70, 257));
+        Assert.False(GemmDriver.PreferDot(100, 90, 64));
+        Assert.False(GemmDriver.PreferDot(33, 33, 33));
+        // Unpacked B (no transpose) when op(A) has few row strips; the larger shapes pack it.
+        Assert.True((65 + GemmKernel512.MR - 1) / GemmKernel512.MR > GemmDriver.DirectBMaxStrips);
+        Assert.True((33 + GemmKernel512.MR - 1) / GemmKernel512.MR <= GemmDriver.DirectBMaxStrips);
+    }
+
     [Theory]
     [MemberData(nameof(PathsAndTransposes))]
     public void Alpha_beta_combinations_match_reference(GemmPath path, bool ta, bool tb)
     {
-        var pr = Problem.Create(ta, tb, 29, 37, 41, 7);
-        foreach (var (alpha, beta) in new[] { (1f, 0f), (1f, 1f), (0.5f, -2f), (-1.5f, 0.25f), (2f, 1f), (1f, -1f) })
-            pr.AssertClose(pr.Run(path, alpha, beta), pr.Run(null, alpha, beta), alpha, beta);
+        // 9×7×70 takes the dot-product path when only B is transposed.
+        foreach (var pr in new[] { Problem.Create(ta, tb, 29, 37, 41, 7), Problem.Create(ta, tb, 9, 7, 70, 8) })
+            foreach (var (alpha, beta) in new[] { (1f, 0f), (1f, 1f), (0.5f, -2f), (-1.5f, 0.25f), (2f, 1f), (1f, -1f) })
+                pr.AssertClose(pr.Run(path, alpha, beta), pr.Run(null, alpha, beta), alpha, beta);
     }
 
     [Theory]
