@@ -172,22 +172,22 @@ public static partial class Gemm
 /// <summary>Per-thread, 64-byte aligned, pinned scratch for packed panels; grows and never shrinks.</summary>
 internal static unsafe class GemmBuffers
 {
-    [ThreadStatic] private static float[]? t_a;
-    [ThreadStatic] private static float[]? t_b;
+    [ThreadStatic] private static float[]? t_buffer;
 
-    /// <summary>Scratch for the packed A strip (at least <paramref name="floats"/> floats, aligned).</summary>
-    public static float* A(int floats) => Get(ref t_a, floats);
-
-    /// <summary>Scratch for the packed B block (at least <paramref name="floats"/> floats, aligned).</summary>
-    public static float* B(int floats) => Get(ref t_b, floats);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float* Get(ref float[]? buffer, int floats)
+    /// <summary>
+    /// Scratch for a packed A strip of <paramref name="aFloats"/> and a packed B block of
+    /// <paramref name="bFloats"/>, both 64-byte aligned, in one allocation (B right after A). The
+    /// buffer grows by at least half each time, so a thread allocates it only a few times.
+    /// </summary>
+    public static void Get(int aFloats, int bFloats, out float* a, out float* b)
     {
-        if (buffer is null || buffer.Length < floats + 16) buffer = Grow(floats);
+        int aPadded = (aFloats + 15) & ~15;
+        int need = aPadded + bFloats + 32;
+        var buffer = t_buffer;
+        if (buffer is null || buffer.Length < need)
+            t_buffer = buffer = GC.AllocateUninitializedArray<float>(Math.Max(need, buffer is null ? 0 : buffer.Length * 3 / 2), pinned: true);
         float* p = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
-        return (float*)(((nint)p + 63) & ~(nint)63);
+        a = (float*)(((nint)p + 63) & ~(nint)63);
+        b = a + aPadded;
     }
-
-    private static float[] Grow(int floats) => GC.AllocateUninitializedArray<float>(floats + 16, pinned: true);
 }

@@ -71,8 +71,7 @@ internal static unsafe class GemmDriver
         int ncNom = RoundUp((n + nBlocks - 1) / nBlocks, nr);
         bool directB = !transB && (m + mr - 1) / mr <= DirectBMaxStrips;
 
-        float* pa = GemmBuffers.A(mr * kcNom);
-        float* pb = directB ? null : GemmBuffers.B(ncNom * kcNom);
+        GemmBuffers.Get(mr * kcNom, directB ? 0 : ncNom * kcNom, out float* pa, out float* pb);
 
         for (int jc = 0; jc < n; jc += ncNom)
         {
