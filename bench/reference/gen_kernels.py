@@ -58,8 +58,52 @@ def kernel(name, vec, lanes, mr, nvec, masked_b, masked_load):
 
 def store(vec, lanes, masked_load, masked_store):
     bits = vec[6:]
+    if masked_store is None:
+        return f"""
+/// <summary>
+/// Stores whole accumulator rows as <c>C ← α·acc + β·C</c> (β = 0: C is not read). Partial tiles
+/// never come here: the driver points the kernel at a scratch tile and copies the valid corner
+/// (AVX2 masked stores are slow on several CPUs).
+/// </summary>
+internal readonly struct Store{bits}
+{{
+    private readonly {vec}<float> _alpha, _beta;
+    private readonly bool _overwrite;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Store{bits}(float alpha, float beta, int cols)
+    {{
+        _alpha = {vec}.Create(alpha);
+        _beta = {vec}.Create(beta);
+        _overwrite = beta == 0;
+    }}
+
+    /// <summary>Stores a full-width row (two vectors).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Row(float* c, {vec}<float> v0, {vec}<float> v1)
+    {{
+        One(c, v0);
+        One(c + {lanes}, v1);
+    }}
+
+    /// <summary>Stores a narrow row (one vector).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public unsafe void Row(float* c, {vec}<float> v0) => One(c, v0);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe void One(float* c, {vec}<float> v)
+    {{
+        if (_overwrite) {vec}.Store(v * _alpha, c);
+        else {vec}.Store({vec}.FusedMultiplyAdd(v, _alpha, {vec}.Load(c) * _beta), c);
+    }}
+}}
+"""
     return f"""
-/// <summary>Stores accumulator rows as <c>C ← α·acc + β·C</c> (β = 0: C is not read), masking columns past the edge.</summary>
+/// <summary>
+/// Stores accumulator rows as <c>C ← α·acc + β·C</c> (β = 0: C is not read); columns past
+/// <c>cols</c> are masked off, so partial tiles are written in place. Everything here must inline:
+/// a call would make the JIT spill the accumulators inside the kernel loop.
+/// </summary>
 internal readonly struct Store{bits}
 {{
     private readonly {vec}<float> _alpha, _beta, _mask0, _mask1;
@@ -115,7 +159,7 @@ internal readonly struct Store{bits}
 """
 
 
-def file(vec, lanes, mr, summary, masked_load, masked_store, b_masked_load):
+def file(vec, lanes, mr, mr_short, summary, masked_load, masked_store, b_masked_load):
     L = [HEADER]
     L.append(f"/// <summary>{summary}</summary>")
     L.append(f"internal readonly struct GemmKernel{vec[6:]} : IGemmKernel")
@@ -126,6 +170,10 @@ def file(vec, lanes, mr, summary, masked_load, masked_store, b_masked_load):
     L.append("")
     L.append(f"    public static int NRHalf => {lanes};")
     L.append("")
+    L.append(f"    public static int MRShort => {mr_short};")
+    L.append("")
+    L.append(f"    public static bool StoresPartialTiles => {'false' if masked_store is None else 'true'};")
+    L.append("")
     L += kernel("Full", vec, lanes, mr, 2, False, b_masked_load)
     L.append("")
     L += kernel("Half", vec, lanes, mr, 1, False, b_masked_load)
@@ -133,23 +181,35 @@ def file(vec, lanes, mr, summary, masked_load, masked_store, b_masked_load):
     L += kernel("FullMasked", vec, lanes, mr, 2, True, b_masked_load)
     L.append("")
     L += kernel("HalfMasked", vec, lanes, mr, 1, True, b_masked_load)
-    L.append("}")
+    L.append("")
+    if mr_short < mr:
+        for name, nvec, masked in (("FullShort", 2, False), ("HalfShort", 1, False), ("FullMaskedShort", 2, True), ("HalfMaskedShort", 1, True)):
+            L += kernel(name, vec, lanes, mr_short, nvec, masked, b_masked_load)
+            L.append("")
+    else:
+        args = "kc, a, aStep, b, bStep, c, ldc, rows, cols, alpha, beta"
+        for name in ("Full", "Half", "FullMasked", "HalfMasked"):
+            L.append(f"    public static unsafe void {name}Short(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta) =>")
+            L.append(f"        {name}({args});")
+            L.append("")
+    L[-1] = "}"
     L.append(store(vec, lanes, masked_load, masked_store))
     return "\n".join(L)
 
 
 root = pathlib.Path(__file__).resolve().parents[2] / "src" / "Flock" / "Tensors"
 (root / "GemmKernel512.cs").write_text(file(
-    "Vector512", 16, 12,
+    "Vector512", 16, 12, 6,
     "AVX-512 micro-kernel: a 12×32 tile of C in 24 zmm accumulators; each inner step loads two "
-    "vectors of packed B and broadcasts each of 12 packed A values into two FMAs.",
+    "vectors of packed B and broadcasts each of 12 packed A values into two FMAs. Strips of at most "
+    "6 rows use 6-row variants (the packed strip keeps its 12-value steps).",
     "Avx512F.MaskLoad(c, mask, Vector512<float>.Zero)", "Avx512F.MaskStore",
     "Avx512F.MaskLoad({ptr}, {mask}, Vector512<float>.Zero)"))
 (root / "GemmKernel256.cs").write_text(file(
-    "Vector256", 8, 6,
+    "Vector256", 8, 6, 6,
     "AVX2 micro-kernel: a 6×16 tile of C in 12 ymm accumulators (fits the 16 registers of AVX2); "
     "each inner step loads two vectors of packed B and broadcasts 6 packed A values.",
-    "Avx.MaskLoad(c, mask)", "Avx.MaskStore", "Avx.MaskLoad({ptr}, {mask})"))
+    "Avx.MaskLoad(c, mask)", None, "Avx.MaskLoad({ptr}, {mask})"))
 
 
 def dot_file(vec, lanes, summary, masked_load):

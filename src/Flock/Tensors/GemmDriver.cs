@@ -1,13 +1,16 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Flock.Tensors;
 
 /// <summary>
 /// A register-blocked GEMM micro-kernel: computes one MR×NR tile of C from an A strip (kc steps of
 /// MR consecutive values, <c>aStep</c> floats apart) and a B strip (kc steps of NR consecutive
-/// values, <c>bStep</c> floats apart), then stores <c>C ← α·tile + β·C</c> for the valid
-/// <c>rows</c>×<c>cols</c> corner (β = 0: C is not read). A packed strip has aStep = MR and
-/// bStep = NR; an unpacked one has the matrix's row stride.
+/// values, <c>bStep</c> floats apart), then stores <c>C ← α·tile + β·C</c> for the first
+/// <c>rows</c> rows (β = 0: C is not read). A packed strip has aStep = MR and bStep = NR; an
+/// unpacked one has the matrix's row stride. Kernels that cannot store a partial width cheaply
+/// (<c>StoresPartialTiles</c> false) always store the full width, and the driver sends narrower
+/// tiles to a scratch tile and copies the valid columns itself.
 /// </summary>
 internal interface IGemmKernel
 {
@@ -20,17 +23,35 @@ internal interface IGemmKernel
     /// <summary>Columns of the narrow tile used for a last strip of at most this many columns (NR if none).</summary>
     static abstract int NRHalf { get; }
 
+    /// <summary>Rows of the short variants used for strips of at most this many rows (MR if none).</summary>
+    static abstract int MRShort { get; }
+
+    /// <summary>Whether the kernel stores only the first <c>cols</c> columns itself (else the driver uses a scratch tile).</summary>
+    static abstract bool StoresPartialTiles { get; }
+
     /// <summary>Full-width tile; reads NR values of B per step.</summary>
     static abstract unsafe void Full(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta);
 
     /// <summary>Narrow tile; reads NRHalf values of B per step.</summary>
     static abstract unsafe void Half(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta);
 
-    /// <summary>Full-width tile reading only the first <c>cols</c> values of B per step (unpacked edge strip).</summary>
+    /// <summary>Full-width tile reading only the first <c>cols</c> values of B per step (unpacked edge strip; B lanes past it count as 0).</summary>
     static abstract unsafe void FullMasked(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta);
 
-    /// <summary>Narrow tile reading only the first <c>cols</c> values of B per step (unpacked edge strip).</summary>
+    /// <summary>Narrow tile reading only the first <c>cols</c> values of B per step (unpacked edge strip; B lanes past it count as 0).</summary>
     static abstract unsafe void HalfMasked(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta);
+
+    /// <summary><see cref="Full"/> computing only MRShort rows (A is still read MR-strided by aStep).</summary>
+    static abstract unsafe void FullShort(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta);
+
+    /// <summary><see cref="Half"/> computing only MRShort rows.</summary>
+    static abstract unsafe void HalfShort(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta);
+
+    /// <summary><see cref="FullMasked"/> computing only MRShort rows.</summary>
+    static abstract unsafe void FullMaskedShort(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta);
+
+    /// <summary><see cref="HalfMasked"/> computing only MRShort rows.</summary>
+    static abstract unsafe void HalfMaskedShort(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta);
 }
 
 /// <summary>A kernel for C = A·Bᵀ from dot products of rows of A and rows of B (both read in place).</summary>
@@ -73,6 +94,8 @@ internal static unsafe class GemmDriver
 
         GemmBuffers.Get(mr * kcNom, directB ? 0 : ncNom * kcNom, out float* pa, out float* pb);
 
+        float* scratch = stackalloc float[TK.MR * TK.NR];
+
         for (int jc = 0; jc < n; jc += ncNom)
         {
             int nc = Math.Min(ncNom, n - jc);
@@ -86,37 +109,69 @@ internal static unsafe class GemmDriver
                     int rows = Math.Min(mr, m - ir);
                     GemmPack.A(transA, a, lda, ir, rows, pc, kc, mr, pa);
                     float* cTile = c + (long)ir * ldc + jc;
-                    if (directB)
+                    float* bStrip = directB ? b + (long)pc * ldb + jc : pb;
+                    for (int jr = 0; jr < nc; jr += nr)
                     {
-                        float* bRow = b + (long)pc * ldb + jc;
-                        for (int jr = 0; jr < nc; jr += nr)
+                        int rem = nc - jr;
+                        bool half = nh < nr && rem <= nh;
+                        int width = half ? nh : nr, cols = Math.Min(width, rem);
+                        int bStep = directB ? ldb : width;
+                        // Unpacked B has no zero padding: an edge strip must not read past its columns.
+                        bool masked = directB && cols < width;
+                        bool direct = cols == width || TK.StoresPartialTiles;
+                        float* target = direct ? cTile + jr : scratch;
+                        int ldt = direct ? ldc : width;
+                        float alphaT = direct ? alpha : 1f, betaT = direct ? betaEff : 0f;
+                        if (rows <= TK.MRShort && TK.MRShort < mr)
                         {
-                            int rem = nc - jr;
-                            if (nh < nr && rem <= nh)
+                            if (half)
                             {
-                                if (rem == nh) TK.Half(kc, pa, mr, bRow + jr, ldb, cTile + jr, ldc, rows, rem, alpha, betaEff);
-                                else TK.HalfMasked(kc, pa, mr, bRow + jr, ldb, cTile + jr, ldc, rows, rem, alpha, betaEff);
+                                if (masked) TK.HalfMaskedShort(kc, pa, mr, bStrip, bStep, target, ldt, rows, cols, alphaT, betaT);
+                                else TK.HalfShort(kc, pa, mr, bStrip, bStep, target, ldt, rows, cols, alphaT, betaT);
                             }
-                            else if (rem >= nr) TK.Full(kc, pa, mr, bRow + jr, ldb, cTile + jr, ldc, rows, nr, alpha, betaEff);
-                            else TK.FullMasked(kc, pa, mr, bRow + jr, ldb, cTile + jr, ldc, rows, rem, alpha, betaEff);
+                            else
+                            {
+                                if (masked) TK.FullMaskedShort(kc, pa, mr, bStrip, bStep, target, ldt, rows, cols, alphaT, betaT);
+                                else TK.FullShort(kc, pa, mr, bStrip, bStep, target, ldt, rows, cols, alphaT, betaT);
+                            }
                         }
-                    }
-                    else
-                    {
-                        float* bStrip = pb;
-                        for (int jr = 0; jr < nc; jr += nr)
+                        else if (half)
                         {
-                            int rem = nc - jr;
-                            if (nh < nr && rem <= nh)
-                            {
-                                TK.Half(kc, pa, mr, bStrip, nh, cTile + jr, ldc, rows, rem, alpha, betaEff);
-                                break;
-                            }
-                            TK.Full(kc, pa, mr, bStrip, nr, cTile + jr, ldc, rows, Math.Min(nr, rem), alpha, betaEff);
-                            bStrip += nr * kc;
+                            if (masked) TK.HalfMasked(kc, pa, mr, bStrip, bStep, target, ldt, rows, cols, alphaT, betaT);
+                            else TK.Half(kc, pa, mr, bStrip, bStep, target, ldt, rows, cols, alphaT, betaT);
                         }
+                        else
+                        {
+                            if (masked) TK.FullMasked(kc, pa, mr, bStrip, bStep, target, ldt, rows, cols, alphaT, betaT);
+                            else TK.Full(kc, pa, mr, bStrip, bStep, target, ldt, rows, cols, alphaT, betaT);
+                        }
+                        if (!direct) WriteBack(scratch, width, cTile + jr, ldc, rows, cols, alpha, betaEff);
+                        bStrip += directB ? nr : nr * kc;
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>C[r, j] ← α·tile[r, j] + β·C[r, j] for the valid corner of a scratch tile (β = 0: C is not read).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WriteBack(float* tile, int ldt, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        var a8 = Vector256.Create(alpha);
+        var b8 = Vector256.Create(beta);
+        for (int r = 0; r < rows; r++, tile += ldt, c += ldc)
+        {
+            int j = 0;
+            if (beta == 0)
+            {
+                for (; j + 8 <= cols; j += 8) Vector256.Store(Vector256.Load(tile + j) * a8, c + j);
+                if (j + 4 <= cols) { Vector128.Store(Vector128.Load(tile + j) * a8.GetLower(), c + j); j += 4; }
+                for (; j < cols; j++) c[j] = alpha * tile[j];
+            }
+            else
+            {
+                for (; j + 8 <= cols; j += 8) Vector256.Store(Vector256.Load(tile + j) * a8 + Vector256.Load(c + j) * b8, c + j);
+                for (; j < cols; j++) c[j] = alpha * tile[j] + beta * c[j];
             }
         }
     }

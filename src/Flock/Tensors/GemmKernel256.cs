@@ -16,6 +16,10 @@ internal readonly struct GemmKernel256 : IGemmKernel
 
     public static int NRHalf => 8;
 
+    public static int MRShort => 6;
+
+    public static bool StoresPartialTiles => false;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Full(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta)
     {
@@ -180,13 +184,29 @@ internal readonly struct GemmKernel256 : IGemmKernel
         c += ldc;
         s.Row(c, c50);
     }
+
+    public static unsafe void FullShort(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
+        Full(kc, a, aStep, b, bStep, c, ldc, rows, cols, alpha, beta);
+
+    public static unsafe void HalfShort(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
+        Half(kc, a, aStep, b, bStep, c, ldc, rows, cols, alpha, beta);
+
+    public static unsafe void FullMaskedShort(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
+        FullMasked(kc, a, aStep, b, bStep, c, ldc, rows, cols, alpha, beta);
+
+    public static unsafe void HalfMaskedShort(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
+        HalfMasked(kc, a, aStep, b, bStep, c, ldc, rows, cols, alpha, beta);
 }
 
-/// <summary>Stores accumulator rows as <c>C ← α·acc + β·C</c> (β = 0: C is not read), masking columns past the edge.</summary>
+/// <summary>
+/// Stores whole accumulator rows as <c>C ← α·acc + β·C</c> (β = 0: C is not read). Partial tiles
+/// never come here: the driver points the kernel at a scratch tile and copies the valid corner
+/// (AVX2 masked stores are slow on several CPUs).
+/// </summary>
 internal readonly struct Store256
 {
-    private readonly Vector256<float> _alpha, _beta, _mask0, _mask1;
-    private readonly bool _overwrite, _full;
+    private readonly Vector256<float> _alpha, _beta;
+    private readonly bool _overwrite;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Store256(float alpha, float beta, int cols)
@@ -194,44 +214,24 @@ internal readonly struct Store256
         _alpha = Vector256.Create(alpha);
         _beta = Vector256.Create(beta);
         _overwrite = beta == 0;
-        _full = cols >= 16;
-        var idx = Vector256<int>.Indices;
-        _mask0 = Vector256.LessThan(idx, Vector256.Create(cols)).AsSingle();
-        _mask1 = Vector256.LessThan(idx, Vector256.Create(cols - 8)).AsSingle();
     }
 
     /// <summary>Stores a full-width row (two vectors).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void Row(float* c, Vector256<float> v0, Vector256<float> v1)
     {
-        if (_full)
-        {
-            if (_overwrite)
-            {
-                Vector256.Store(v0 * _alpha, c);
-                Vector256.Store(v1 * _alpha, c + 8);
-            }
-            else
-            {
-                Vector256.Store(Vector256.FusedMultiplyAdd(v0, _alpha, Vector256.Load(c) * _beta), c);
-                Vector256.Store(Vector256.FusedMultiplyAdd(v1, _alpha, Vector256.Load(c + 8) * _beta), c + 8);
-            }
-        }
-        else
-        {
-            Masked(c, v0, _mask0);
-            Masked(c + 8, v1, _mask1);
-        }
+        One(c, v0);
+        One(c + 8, v1);
     }
 
     /// <summary>Stores a narrow row (one vector).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public unsafe void Row(float* c, Vector256<float> v0) => Masked(c, v0, _mask0);
+    public unsafe void Row(float* c, Vector256<float> v0) => One(c, v0);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private unsafe void Masked(float* c, Vector256<float> v, Vector256<float> mask)
+    private unsafe void One(float* c, Vector256<float> v)
     {
-        if (_overwrite) Avx.MaskStore(c, mask, v * _alpha);
-        else Avx.MaskStore(c, mask, Vector256.FusedMultiplyAdd(v, _alpha, Avx.MaskLoad(c, mask) * _beta));
+        if (_overwrite) Vector256.Store(v * _alpha, c);
+        else Vector256.Store(Vector256.FusedMultiplyAdd(v, _alpha, Vector256.Load(c) * _beta), c);
     }
 }

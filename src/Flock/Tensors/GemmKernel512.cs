@@ -7,7 +7,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Flock.Tensors;
 
-/// <summary>AVX-512 micro-kernel: a 12×32 tile of C in 24 zmm accumulators; each inner step loads two vectors of packed B and broadcasts each of 12 packed A values into two FMAs.</summary>
+/// <summary>AVX-512 micro-kernel: a 12×32 tile of C in 24 zmm accumulators; each inner step loads two vectors of packed B and broadcasts each of 12 packed A values into two FMAs. Strips of at most 6 rows use 6-row variants (the packed strip keeps its 12-value steps).</summary>
 internal readonly struct GemmKernel512 : IGemmKernel
 {
     public static int MR => 12;
@@ -15,6 +15,10 @@ internal readonly struct GemmKernel512 : IGemmKernel
     public static int NR => 32;
 
     public static int NRHalf => 16;
+
+    public static int MRShort => 6;
+
+    public static bool StoresPartialTiles => true;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Full(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta)
@@ -300,9 +304,178 @@ internal readonly struct GemmKernel512 : IGemmKernel
         c += ldc;
         s.Row(c, c110);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void FullShort(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        Vector512<float> c00 = default, c01 = default;
+        Vector512<float> c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default;
+        Vector512<float> c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b + 0), b1 = Vector512.Load(b + 16), x;
+            x = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            a += aStep;
+            b += bStep;
+        }
+        var s = new Store512(alpha, beta, cols);
+        s.Row(c, c00, c01);
+        if (rows == 1) return;
+        c += ldc;
+        s.Row(c, c10, c11);
+        if (rows == 2) return;
+        c += ldc;
+        s.Row(c, c20, c21);
+        if (rows == 3) return;
+        c += ldc;
+        s.Row(c, c30, c31);
+        if (rows == 4) return;
+        c += ldc;
+        s.Row(c, c40, c41);
+        if (rows == 5) return;
+        c += ldc;
+        s.Row(c, c50, c51);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void HalfShort(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        Vector512<float> c00 = default;
+        Vector512<float> c10 = default;
+        Vector512<float> c20 = default;
+        Vector512<float> c30 = default;
+        Vector512<float> c40 = default;
+        Vector512<float> c50 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Vector512.Load(b + 0), x;
+            x = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+            x = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+            x = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+            x = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+            x = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
+            x = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
+            a += aStep;
+            b += bStep;
+        }
+        var s = new Store512(alpha, beta, cols);
+        s.Row(c, c00);
+        if (rows == 1) return;
+        c += ldc;
+        s.Row(c, c10);
+        if (rows == 2) return;
+        c += ldc;
+        s.Row(c, c20);
+        if (rows == 3) return;
+        c += ldc;
+        s.Row(c, c30);
+        if (rows == 4) return;
+        c += ldc;
+        s.Row(c, c40);
+        if (rows == 5) return;
+        c += ldc;
+        s.Row(c, c50);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void FullMaskedShort(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        Vector512<float> c00 = default, c01 = default;
+        Vector512<float> c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default;
+        Vector512<float> c50 = default, c51 = default;
+        var idx = Vector512<int>.Indices;
+        Vector512<float> m0 = Vector512.LessThan(idx, Vector512.Create(cols - 0)).AsSingle();
+        Vector512<float> m1 = Vector512.LessThan(idx, Vector512.Create(cols - 16)).AsSingle();
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Avx512F.MaskLoad(b + 0, m0, Vector512<float>.Zero), b1 = Avx512F.MaskLoad(b + 16, m1, Vector512<float>.Zero), x;
+            x = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            a += aStep;
+            b += bStep;
+        }
+        var s = new Store512(alpha, beta, cols);
+        s.Row(c, c00, c01);
+        if (rows == 1) return;
+        c += ldc;
+        s.Row(c, c10, c11);
+        if (rows == 2) return;
+        c += ldc;
+        s.Row(c, c20, c21);
+        if (rows == 3) return;
+        c += ldc;
+        s.Row(c, c30, c31);
+        if (rows == 4) return;
+        c += ldc;
+        s.Row(c, c40, c41);
+        if (rows == 5) return;
+        c += ldc;
+        s.Row(c, c50, c51);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static unsafe void HalfMaskedShort(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta)
+    {
+        Vector512<float> c00 = default;
+        Vector512<float> c10 = default;
+        Vector512<float> c20 = default;
+        Vector512<float> c30 = default;
+        Vector512<float> c40 = default;
+        Vector512<float> c50 = default;
+        var idx = Vector512<int>.Indices;
+        Vector512<float> m0 = Vector512.LessThan(idx, Vector512.Create(cols - 0)).AsSingle();
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Avx512F.MaskLoad(b + 0, m0, Vector512<float>.Zero), x;
+            x = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+            x = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+            x = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+            x = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+            x = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40);
+            x = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50);
+            a += aStep;
+            b += bStep;
+        }
+        var s = new Store512(alpha, beta, cols);
+        s.Row(c, c00);
+        if (rows == 1) return;
+        c += ldc;
+        s.Row(c, c10);
+        if (rows == 2) return;
+        c += ldc;
+        s.Row(c, c20);
+        if (rows == 3) return;
+        c += ldc;
+        s.Row(c, c30);
+        if (rows == 4) return;
+        c += ldc;
+        s.Row(c, c40);
+        if (rows == 5) return;
+        c += ldc;
+        s.Row(c, c50);
+    }
 }
 
-/// <summary>Stores accumulator rows as <c>C ← α·acc + β·C</c> (β = 0: C is not read), masking columns past the edge.</summary>
+/// <summary>
+/// Stores accumulator rows as <c>C ← α·acc + β·C</c> (β = 0: C is not read); columns past
+/// <c>cols</c> are masked off, so partial tiles are written in place. Everything here must inline:
+/// a call would make the JIT spill the accumulators inside the kernel loop.
+/// </summary>
 internal readonly struct Store512
 {
     private readonly Vector512<float> _alpha, _beta, _mask0, _mask1;

@@ -11,6 +11,10 @@ internal readonly struct GemmKernelScalar : IGemmKernel
 
     public static int NRHalf => 4;
 
+    public static int MRShort => 4;
+
+    public static bool StoresPartialTiles => true;
+
     public static unsafe void Full(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
         Tile(kc, a, aStep, b, bStep, c, ldc, rows, cols, 4, alpha, beta);
 
@@ -22,6 +26,18 @@ internal readonly struct GemmKernelScalar : IGemmKernel
 
     public static unsafe void HalfMasked(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
         Tile(kc, a, aStep, b, bStep, c, ldc, rows, cols, cols, alpha, beta);
+
+    public static unsafe void FullShort(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
+        Full(kc, a, aStep, b, bStep, c, ldc, rows, cols, alpha, beta);
+
+    public static unsafe void HalfShort(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
+        Half(kc, a, aStep, b, bStep, c, ldc, rows, cols, alpha, beta);
+
+    public static unsafe void FullMaskedShort(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
+        FullMasked(kc, a, aStep, b, bStep, c, ldc, rows, cols, alpha, beta);
+
+    public static unsafe void HalfMaskedShort(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, int rows, int cols, float alpha, float beta) =>
+        HalfMasked(kc, a, aStep, b, bStep, c, ldc, rows, cols, alpha, beta);
 
     /// <summary>The 4×4 tile; reads only the first <paramref name="readable"/> values of each B step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

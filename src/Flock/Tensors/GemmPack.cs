@@ -137,6 +137,7 @@ internal static unsafe class GemmPack
         if (r < rows) TransposeScalar(src + (long)r * ls, ls, rows - r, cols, dst + r, ld);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransposeScalar(float* src, int ls, int rows, int cols, float* dst, int ld)
     {
         // Column chunks of 16 keep the destination lines being written in L1.

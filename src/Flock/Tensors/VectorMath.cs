@@ -100,6 +100,7 @@ public static class VectorMath
     /// <param name="a">First vector.</param>
     /// <param name="b">Second vector, as long as <paramref name="a"/>.</param>
     /// <exception cref="ArgumentException">The lengths differ.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float SquaredDistance(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         CheckSameLength(a.Length, b.Length);
@@ -162,6 +163,7 @@ public static class VectorMath
     /// block of the output at a time; within a block, inputs are added four at a time in registers, so
     /// the destination block is loaded and stored once per four inputs.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Combine(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights, float scale, Span<float> destination)
     {
         int k = inputs.Count, n = destination.Length;
