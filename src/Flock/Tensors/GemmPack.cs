@@ -22,7 +22,16 @@ internal static unsafe class GemmPack
         {
             // A stored k×m: op(A)[i, p] = A[p, i], so each step copies a contiguous run of rows.
             float* src = a + (long)pc * lda + ir;
-            if (rows == mr) CopyRows(src, lda, dst, mr, kc);
+            if (Avx512F.IsSupported && mr <= 16)
+            {
+                // One masked load (zero past the valid rows) and one masked store per step.
+                var idx = Vector512<int>.Indices;
+                var load = Vector512.LessThan(idx, Vector512.Create(rows)).AsSingle();
+                var store = Vector512.LessThan(idx, Vector512.Create(mr)).AsSingle();
+                for (int p = 0; p < kc; p++, src += lda, dst += mr)
+                    Avx512F.MaskStore(dst, store, Avx512F.MaskLoad(src, load, Vector512<float>.Zero));
+            }
+            else if (rows == mr) CopyRows(src, lda, dst, mr, kc);
             else
             {
                 for (int p = 0; p < kc; p++, src += lda)
