@@ -14,10 +14,11 @@ namespace Flock.Tensors;
 /// Multiplication", Goto and van de Geijn, 2008; "BLIS: A Framework for Rapidly Instantiating BLAS
 /// Functionality", Van Zee and van de Geijn, 2015): op(A) is packed into MR-row strips, op(B) into
 /// cache-sized blocks of NR-column strips, and a register-blocked micro-kernel (12×32 with AVX-512,
-/// 6×16 with AVX2, 4×4 scalar) computes one tile of C at a time. Two shortcuts matter for the small
-/// products of training: when op(A) has few row strips and B is not transposed, the kernel reads B
-/// in place instead of packing it; and <c>A·Bᵀ</c> with a long inner dimension and a small C is
-/// computed from dot products of rows, with no packing at all. Packing buffers are per thread and
+/// 6×16 with AVX2, 4×4 scalar) computes one tile of C at a time. Three shortcuts matter for the
+/// small products of training: when op(A) has few row strips and B is not transposed, the kernel
+/// reads B in place instead of packing it; <c>A·Bᵀ</c> with a long inner dimension and a small C is
+/// computed from dot products of rows, with no packing at all; and with AVX-512, a C of at most 8
+/// columns and many rows is computed with vectors along its rows (the "skinny" path). Packing buffers are per thread and
 /// grow on demand, so steady-state calls allocate nothing. It never starts threads: the simulator
 /// already runs one node per core. Results are deterministic for a given path and shape.
 /// </remarks>
@@ -85,8 +86,12 @@ public static partial class Gemm
         fixed (float* pc = c)
         {
             bool dot = !transA && transB && GemmDriver.PreferDot(m, n, k);
+            bool skinny = !dot && GemmSkinny512.Prefer(m, n);
             switch (path)
             {
+                case GemmPath.Vector512 when skinny:
+                    GemmSkinny512.Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+                    break;
                 case GemmPath.Vector512 when dot:
                     GemmDriver.RunDot<GemmDot512>(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
                     break;

@@ -104,10 +104,12 @@ public class GemmTests
     {
         // k = 400 and 800 split into several inner blocks (KcMax = 384); n = 700 with k = 400 spans two
         // column blocks; 257 and 33 leave partial register tiles on both edges; k = 2100 splits the
-        // dot-product path's inner dimension (KDot = 2048).
+        // dot-product path's inner dimension (KDot = 2048); the last four have at most 8 columns and
+        // many rows (the AVX-512 skinny path: strips of 32 rows, a last strip of ≤ 16 or of 17..31 rows).
         var shapes = new (int M, int N, int K)[]
         {
             (257, 33, 65), (33, 257, 7), (65, 100, 400), (13, 700, 400), (7, 45, 800), (130, 70, 257), (100, 90, 64), (5, 6, 2100),
+            (100, 6, 25), (90, 8, 40), (64, 1, 7), (200, 5, 400),
         };
         ulong seed = 100;
         foreach (var (m, n, k) in shapes)
@@ -129,6 +131,9 @@ public class GemmTests
         Assert.False(GemmDriver.PreferDot(130, 70, 257));
         Assert.False(GemmDriver.PreferDot(100, 90, 64));
         Assert.False(GemmDriver.PreferDot(33, 33, 33));
+        // Few columns and many rows: the skinny AVX-512 path.
+        Assert.True(GemmSkinny512.Prefer(100, 6) && GemmSkinny512.Prefer(90, 8) && GemmSkinny512.Prefer(64, 1) && GemmSkinny512.Prefer(70, 7));
+        Assert.False(GemmSkinny512.Prefer(33, 6) || GemmSkinny512.Prefer(100, 9));
         // Unpacked B (no transpose) when op(A) has few row strips; the larger shapes pack it.
         Assert.True((65 + GemmKernel512.MR - 1) / GemmKernel512.MR > GemmDriver.DirectBMaxStrips);
         Assert.True((33 + GemmKernel512.MR - 1) / GemmKernel512.MR <= GemmDriver.DirectBMaxStrips);
@@ -149,7 +154,7 @@ public class GemmTests
     public void Strides_larger_than_width_leave_padding_alone(GemmPath path, bool ta, bool tb)
     {
         ulong seed = 300;
-        foreach (var (m, n, k) in new[] { (5, 9, 3), (13, 33, 17), (40, 70, 50), (13, 29, 17), (6, 50, 9), (9, 13, 5), (25, 18, 4) })
+        foreach (var (m, n, k) in new[] { (5, 9, 3), (13, 33, 17), (40, 70, 50), (13, 29, 17), (6, 50, 9), (9, 13, 5), (25, 18, 4), (70, 7, 9), (96, 3, 33) })
         {
             var pr = Problem.Create(ta, tb, m, n, k, seed++, padA: 3, padB: 5, padC: 7);
             pr.AssertClose(pr.Run(path, 1f, 0f), pr.Run(null, 1f, 0f), 1f, 0f, what: "padded");
