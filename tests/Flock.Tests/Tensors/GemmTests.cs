@@ -222,6 +222,28 @@ public class GemmTests
     }
 
     [Fact]
+    public void Steady_state_calls_allocate_nothing()
+    {
+        var shapes = new[] { (false, true, 32, 128, 784), (false, false, 32, 784, 128), (true, false, 128, 784, 32), (false, true, 200, 6, 25), (false, true, 300, 200, 50) };
+        var problems = shapes.Select((s, i) => Problem.Create(s.Item1, s.Item2, s.Item3, s.Item4, s.Item5, (ulong)i)).ToArray();
+        var outputs = problems.Select(p => (float[])p.C0.Clone()).ToArray();
+        var paths = Enum.GetValues<GemmPath>().Where(Gemm.IsSupported).ToArray();
+        void RunAll()
+        {
+            foreach (var path in paths)
+                for (int i = 0; i < problems.Length; i++)
+                {
+                    var p = problems[i];
+                    Gemm.MultiplyOn(path, p.TransA, p.TransB, p.M, p.N, p.K, 1f, p.A, p.Lda, p.B, p.Ldb, 0.5f, outputs[i], p.Ldc);
+                }
+        }
+        RunAll();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        RunAll();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void Scalar_path_is_always_supported_and_unsupported_paths_throw()
     {
         Assert.True(Gemm.IsSupported(GemmPath.Scalar));

@@ -204,6 +204,25 @@ public class VectorMathTests
     }
 
     [Fact]
+    public void Steady_state_calls_allocate_nothing()
+    {
+        var inputs = AsMemory(RandomVectors(7, 20000, 4));
+        var w = new float[] { 1, 2, 3, 4, 5, 6, 7 };
+        var dst = new float[20000];
+        void RunAll()
+        {
+            VectorMath.Mean(inputs, dst);
+            VectorMath.WeightedMean(inputs, w, dst);
+            VectorMath.WeightedSum(inputs, w, dst);
+            VectorMath.SquaredDistance(inputs[0].Span, inputs[1].Span);
+        }
+        RunAll();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        RunAll();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void Hand_computed_distance_and_norm()
     {
         Assert.Equal(25f, VectorMath.SquaredDistance(new float[] { 1, 2 }, new float[] { 4, 6 }));
