@@ -37,8 +37,11 @@ internal static class GemmBench
             new("bwdx", false, false, 32, 784, 128, "MLP input gradient dY·W"),
             new("bwdw", true, false, 128, 784, 32, "MLP weight gradient dYᵀ·X"),
             new("head", false, true, 32, 10, 128, "MLP head forward"),
-            new("conv", false, true, 32 * 576, 6, 25, "im2col conv forward"),
-            new("convw", true, false, 6, 25, 32 * 576, "im2col conv weight gradient"),
+            new("conv", false, true, 32 * 576, 6, 25, "batched im2col conv forward"),
+            new("convw", true, false, 6, 25, 32 * 576, "batched im2col conv dW"),
+            new("c1f", false, false, 6, 576, 25, "per-example conv forward W·col"),
+            new("c1w", false, true, 6, 25, 576, "per-example conv dW = dY·colᵀ"),
+            new("c1x", true, false, 25, 576, 6, "per-example conv dcol = Wᵀ·dY"),
         };
 
         var custom = new List<Case>();
