@@ -15,6 +15,9 @@ public static class VectorMath
     /// <summary>Output elements per block (64 KB): the block of the destination stays in L2 while every input's block is added to it; long blocks keep each input's reads sequential for the prefetcher.</summary>
     internal const int BlockLength = 16384;
 
+    /// <summary>Inputs added per pass over a destination block (all in registers at once).</summary>
+    internal const int Group = 8;
+
     /// <summary>Destinations of at least this many floats (16 MB) are written with non-temporal stores.</summary>
     internal const int NonTemporalThreshold = 1 << 22;
 
@@ -160,8 +163,9 @@ public static class VectorMath
 
     /// <summary>
     /// <c>destination = scale·Σᵢ wᵢ·inputs[i]</c> (wᵢ = 1 when <paramref name="weights"/> is empty), one
-    /// block of the output at a time; within a block, inputs are added four at a time in registers, so
-    /// the destination block is loaded and stored once per four inputs.
+    /// block of the output at a time; within a block, inputs are added eight at a time in registers, so
+    /// the destination block is loaded and stored once per eight inputs (and a single core keeps
+    /// eight streams of reads in flight, which it needs to approach memory bandwidth).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Combine(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights, float scale, Span<float> destination)
@@ -183,24 +187,18 @@ public static class VectorMath
                 int len = start == 0 && head > 0 ? head : Math.Min(BlockLength, n - start);
                 bool nt = streaming && !(start == 0 && head > 0);
                 var dst = destination.Slice(start, len);
-                for (int g = 0; g < k; g += 4)
+                for (int g = 0; g < k; g += Group)
                 {
-                    int count = Math.Min(4, k - g);
-                    int i0 = Swap(g, alias), i1 = Swap(g + 1, alias), i2 = Swap(g + 2, alias), i3 = Swap(g + 3, alias);
-                    var x0 = inputs[i0].Span.Slice(start, len);
-                    var x1 = count > 1 ? inputs[i1].Span.Slice(start, len) : default;
-                    var x2 = count > 2 ? inputs[i2].Span.Slice(start, len) : default;
-                    var x3 = count > 3 ? inputs[i3].Span.Slice(start, len) : default;
-                    float w0 = 1, w1 = 1, w2 = 1, w3 = 1;
-                    if (weighted)
-                    {
-                        w0 = weights[i0];
-                        if (count > 1) w1 = weights[i1];
-                        if (count > 2) w2 = weights[i2];
-                        if (count > 3) w3 = weights[i3];
-                    }
-                    bool first = g == 0, last = g + 4 >= k;
-                    AddGroup(dst, count, x0, x1, x2, x3, w0, w1, w2, w3, weighted, first, last ? scale : 1f, last && nt);
+                    int count = Math.Min(Group, k - g);
+                    var ws = new Weights8();
+                    for (int t = 0; t < count; t++) ws[t] = weighted ? weights[Swap(g + t, alias)] : 1f;
+                    bool first = g == 0, last = g + Group >= k;
+                    AddGroup(dst, count,
+                        Slice(inputs, g, 0, count, alias, start, len), Slice(inputs, g, 1, count, alias, start, len),
+                        Slice(inputs, g, 2, count, alias, start, len), Slice(inputs, g, 3, count, alias, start, len),
+                        Slice(inputs, g, 4, count, alias, start, len), Slice(inputs, g, 5, count, alias, start, len),
+                        Slice(inputs, g, 6, count, alias, start, len), Slice(inputs, g, 7, count, alias, start, len),
+                        ref ws, weighted, first, last ? scale : 1f, last && nt);
                 }
                 start += len;
             }
@@ -229,24 +227,42 @@ public static class VectorMath
         return alias;
     }
 
+    /// <summary>The block [start, start + len) of input g + t (in aliased order), or empty past the group.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ReadOnlySpan<float> Slice(IReadOnlyList<ReadOnlyMemory<float>> inputs, int g, int t, int count, int alias, int start, int len) =>
+        t < count ? inputs[Swap(g + t, alias)].Span.Slice(start, len) : default;
+
+    /// <summary>Up to <see cref="Group"/> weights.</summary>
+    [InlineArray(Group)]
+    private struct Weights8
+    {
+        private float _element;
+    }
+
     /// <summary>dst = (first ? 0 : dst) + Σ wᵢ·xᵢ over the first <paramref name="count"/> inputs, then × <paramref name="scale"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void AddGroup(Span<float> dst, int count,
         ReadOnlySpan<float> x0, ReadOnlySpan<float> x1, ReadOnlySpan<float> x2, ReadOnlySpan<float> x3,
-        float w0, float w1, float w2, float w3, bool weighted, bool first, float scale, bool nonTemporal)
+        ReadOnlySpan<float> x4, ReadOnlySpan<float> x5, ReadOnlySpan<float> x6, ReadOnlySpan<float> x7,
+        ref Weights8 ws, bool weighted, bool first, float scale, bool nonTemporal)
     {
-        // Unused inputs point at x0 (never read: every use is guarded by count, which the branch
-        // predictor learns; the loop is memory-bound anyway).
+        // Unused inputs point at x0 and are never read: every use is guarded by count, which the
+        // branch predictor learns (the loop is memory-bound anyway).
         ref float d = ref MemoryMarshal.GetReference(dst);
         ref float a0 = ref MemoryMarshal.GetReference(x0);
         ref float a1 = ref count > 1 ? ref MemoryMarshal.GetReference(x1) : ref a0;
         ref float a2 = ref count > 2 ? ref MemoryMarshal.GetReference(x2) : ref a0;
         ref float a3 = ref count > 3 ? ref MemoryMarshal.GetReference(x3) : ref a0;
+        ref float a4 = ref count > 4 ? ref MemoryMarshal.GetReference(x4) : ref a0;
+        ref float a5 = ref count > 5 ? ref MemoryMarshal.GetReference(x5) : ref a0;
+        ref float a6 = ref count > 6 ? ref MemoryMarshal.GetReference(x6) : ref a0;
+        ref float a7 = ref count > 7 ? ref MemoryMarshal.GetReference(x7) : ref a0;
         int n = dst.Length, j = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            Vector512<float> v0 = Vector512.Create(w0), v1 = Vector512.Create(w1), v2 = Vector512.Create(w2), v3 = Vector512.Create(w3);
             Vector512<float> vs = Vector512.Create(scale);
+            Vector512<float> v0 = Vector512.Create(ws[0]), v1 = Vector512.Create(ws[1]), v2 = Vector512.Create(ws[2]), v3 = Vector512.Create(ws[3]);
+            Vector512<float> v4 = Vector512.Create(ws[4]), v5 = Vector512.Create(ws[5]), v6 = Vector512.Create(ws[6]), v7 = Vector512.Create(ws[7]);
             for (; j + 16 <= n; j += 16)
             {
                 nuint o = (nuint)j;
@@ -257,17 +273,25 @@ public static class VectorMath
                     if (count > 1) s = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a1, o), v1, s);
                     if (count > 2) s = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a2, o), v2, s);
                     if (count > 3) s = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a3, o), v3, s);
+                    if (count > 4) s = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a4, o), v4, s);
+                    if (count > 5) s = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a5, o), v5, s);
+                    if (count > 6) s = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a6, o), v6, s);
+                    if (count > 7) s = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a7, o), v7, s);
                 }
-                else if (count == 4)
+                else if (count == 8)
                 {
-                    s = (Vector512.LoadUnsafe(ref a0, o) + Vector512.LoadUnsafe(ref a1, o))
-                        + (Vector512.LoadUnsafe(ref a2, o) + Vector512.LoadUnsafe(ref a3, o));
+                    s = ((Vector512.LoadUnsafe(ref a0, o) + Vector512.LoadUnsafe(ref a1, o)) + (Vector512.LoadUnsafe(ref a2, o) + Vector512.LoadUnsafe(ref a3, o)))
+                        + ((Vector512.LoadUnsafe(ref a4, o) + Vector512.LoadUnsafe(ref a5, o)) + (Vector512.LoadUnsafe(ref a6, o) + Vector512.LoadUnsafe(ref a7, o)));
                 }
                 else
                 {
                     s = Vector512.LoadUnsafe(ref a0, o);
                     if (count > 1) s += Vector512.LoadUnsafe(ref a1, o);
                     if (count > 2) s += Vector512.LoadUnsafe(ref a2, o);
+                    if (count > 3) s += Vector512.LoadUnsafe(ref a3, o);
+                    if (count > 4) s += Vector512.LoadUnsafe(ref a4, o);
+                    if (count > 5) s += Vector512.LoadUnsafe(ref a5, o);
+                    if (count > 6) s += Vector512.LoadUnsafe(ref a6, o);
                 }
                 if (!first) s += Vector512.LoadUnsafe(ref d, o);
                 if (nonTemporal) Vector512.StoreAlignedNonTemporal(s * vs, (float*)Unsafe.AsPointer(ref Unsafe.Add(ref d, j)));
@@ -276,8 +300,9 @@ public static class VectorMath
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            Vector256<float> v0 = Vector256.Create(w0), v1 = Vector256.Create(w1), v2 = Vector256.Create(w2), v3 = Vector256.Create(w3);
             Vector256<float> vs = Vector256.Create(scale);
+            Vector256<float> v0 = Vector256.Create(ws[0]), v1 = Vector256.Create(ws[1]), v2 = Vector256.Create(ws[2]), v3 = Vector256.Create(ws[3]);
+            Vector256<float> v4 = Vector256.Create(ws[4]), v5 = Vector256.Create(ws[5]), v6 = Vector256.Create(ws[6]), v7 = Vector256.Create(ws[7]);
             for (; j + 8 <= n; j += 8)
             {
                 nuint o = (nuint)j;
@@ -288,17 +313,25 @@ public static class VectorMath
                     if (count > 1) s = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a1, o), v1, s);
                     if (count > 2) s = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a2, o), v2, s);
                     if (count > 3) s = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a3, o), v3, s);
+                    if (count > 4) s = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a4, o), v4, s);
+                    if (count > 5) s = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a5, o), v5, s);
+                    if (count > 6) s = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a6, o), v6, s);
+                    if (count > 7) s = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a7, o), v7, s);
                 }
-                else if (count == 4)
+                else if (count == 8)
                 {
-                    s = (Vector256.LoadUnsafe(ref a0, o) + Vector256.LoadUnsafe(ref a1, o))
-                        + (Vector256.LoadUnsafe(ref a2, o) + Vector256.LoadUnsafe(ref a3, o));
+                    s = ((Vector256.LoadUnsafe(ref a0, o) + Vector256.LoadUnsafe(ref a1, o)) + (Vector256.LoadUnsafe(ref a2, o) + Vector256.LoadUnsafe(ref a3, o)))
+                        + ((Vector256.LoadUnsafe(ref a4, o) + Vector256.LoadUnsafe(ref a5, o)) + (Vector256.LoadUnsafe(ref a6, o) + Vector256.LoadUnsafe(ref a7, o)));
                 }
                 else
                 {
                     s = Vector256.LoadUnsafe(ref a0, o);
                     if (count > 1) s += Vector256.LoadUnsafe(ref a1, o);
                     if (count > 2) s += Vector256.LoadUnsafe(ref a2, o);
+                    if (count > 3) s += Vector256.LoadUnsafe(ref a3, o);
+                    if (count > 4) s += Vector256.LoadUnsafe(ref a4, o);
+                    if (count > 5) s += Vector256.LoadUnsafe(ref a5, o);
+                    if (count > 6) s += Vector256.LoadUnsafe(ref a6, o);
                 }
                 if (!first) s += Vector256.LoadUnsafe(ref d, o);
                 (s * vs).StoreUnsafe(ref d, o);
@@ -306,24 +339,14 @@ public static class VectorMath
         }
         for (; j < n; j++)
         {
-            float s;
-            if (weighted)
-            {
-                s = Unsafe.Add(ref a0, j) * w0;
-                if (count > 1) s = MathF.FusedMultiplyAdd(Unsafe.Add(ref a1, j), w1, s);
-                if (count > 2) s = MathF.FusedMultiplyAdd(Unsafe.Add(ref a2, j), w2, s);
-                if (count > 3) s = MathF.FusedMultiplyAdd(Unsafe.Add(ref a3, j), w3, s);
-            }
-            else if (count == 4)
-            {
-                s = (Unsafe.Add(ref a0, j) + Unsafe.Add(ref a1, j)) + (Unsafe.Add(ref a2, j) + Unsafe.Add(ref a3, j));
-            }
-            else
-            {
-                s = Unsafe.Add(ref a0, j);
-                if (count > 1) s += Unsafe.Add(ref a1, j);
-                if (count > 2) s += Unsafe.Add(ref a2, j);
-            }
+            float s = Unsafe.Add(ref a0, j) * ws[0];
+            if (count > 1) s = MathF.FusedMultiplyAdd(Unsafe.Add(ref a1, j), ws[1], s);
+            if (count > 2) s = MathF.FusedMultiplyAdd(Unsafe.Add(ref a2, j), ws[2], s);
+            if (count > 3) s = MathF.FusedMultiplyAdd(Unsafe.Add(ref a3, j), ws[3], s);
+            if (count > 4) s = MathF.FusedMultiplyAdd(Unsafe.Add(ref a4, j), ws[4], s);
+            if (count > 5) s = MathF.FusedMultiplyAdd(Unsafe.Add(ref a5, j), ws[5], s);
+            if (count > 6) s = MathF.FusedMultiplyAdd(Unsafe.Add(ref a6, j), ws[6], s);
+            if (count > 7) s = MathF.FusedMultiplyAdd(Unsafe.Add(ref a7, j), ws[7], s);
             if (!first) s += Unsafe.Add(ref d, j);
             Unsafe.Add(ref d, j) = s * scale;
         }
