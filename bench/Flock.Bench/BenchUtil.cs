@@ -1,0 +1,44 @@
+using System.Diagnostics;
+
+namespace Flock.Bench;
+
+/// <summary>Small helpers shared by the benchmarks.</summary>
+internal static class BenchUtil
+{
+    /// <summary>The repository root (the folder holding Flock.slnx), found from the working directory or the binary.</summary>
+    public static string RepoRoot()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, "Flock.slnx"))) return d.FullName;
+        }
+        throw new InvalidOperationException("Cannot find the repository root (Flock.slnx) above the working directory or the binary.");
+    }
+
+    /// <summary>Median of a list (the list is sorted in place).</summary>
+    public static double Median(List<double> xs)
+    {
+        xs.Sort();
+        int n = xs.Count;
+        return n % 2 == 1 ? xs[n / 2] : 0.5 * (xs[n / 2 - 1] + xs[n / 2]);
+    }
+
+    /// <summary>Seconds per call of <paramref name="action"/>, averaged over <paramref name="reps"/> back-to-back calls.</summary>
+    public static double TimePerCall(Action action, int reps)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        for (int i = 0; i < reps; i++) action();
+        return Stopwatch.GetElapsedTime(t0).TotalSeconds / reps;
+    }
+
+    /// <summary>Number of repetitions so that one batch takes about <paramref name="targetSeconds"/>.</summary>
+    public static int RepsFor(Action action, double targetSeconds)
+    {
+        double t = TimePerCall(action, 1);
+        return (int)Math.Clamp(targetSeconds / Math.Max(t, 1e-9), 1, 1_000_000);
+    }
+
+    /// <summary>Formats a double with invariant culture and the given number of decimals.</summary>
+    public static string F(double x, int decimals = 3) => x.ToString("F" + decimals, System.Globalization.CultureInfo.InvariantCulture);
+}

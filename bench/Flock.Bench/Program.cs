@@ -1,0 +1,19 @@
+using Flock.Bench;
+
+// Flock's benchmarks: `bench/run.sh NAME [args]` (or `dotnet Flock.Bench.dll NAME [args]`).
+// To add one, write a class with `public static int Run(string[] args)` in its own file and add a
+// line below. Every benchmark prints human-readable lines and, as its LAST line, key=value pairs.
+var benchmarks = new SortedDictionary<string, (string Description, Func<string[], int> Run)>
+{
+    ["gemm"] = ("512×512×512 sgemm, Flock vs single-threaded OpenBLAS (numpy), plus engine shapes", GemmBench.Run),
+    ["mean"] = ("mean of 8 vectors of 10M floats vs memcpy bandwidth", MeanBench.Run),
+};
+
+if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var bench))
+{
+    Console.Error.WriteLine(args.Length == 0 ? "Usage: Flock.Bench NAME [args]" : $"Unknown benchmark '{args[0]}'.");
+    Console.Error.WriteLine("Benchmarks:");
+    foreach (var (name, b) in benchmarks) Console.Error.WriteLine($"  {name,-8} {b.Description}");
+    return 2;
+}
+return bench.Run(args[1..]);
