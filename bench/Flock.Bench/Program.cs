@@ -7,6 +7,7 @@ var benchmarks = new SortedDictionary<string, (string Description, Func<string[]
 {
     ["gemm"] = ("512×512×512 sgemm, Flock vs single-threaded OpenBLAS (numpy), plus engine shapes", GemmBench.Run),
     ["mean"] = ("mean of 8 vectors of 10M floats vs memcpy bandwidth", MeanBench.Run),
+    ["mlp"] = ("MLP 784-128-10, SGD, batch 32, one epoch of Fashion-MNIST vs PyTorch", MlpBench.Run),
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var bench))
