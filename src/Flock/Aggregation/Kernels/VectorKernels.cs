@@ -1,0 +1,144 @@
+namespace Flock.Aggregation.Kernels;
+
+/// <summary>Streaming kernels over whole vectors: distances to a centre and linear combinations.</summary>
+internal static unsafe class VectorKernels
+{
+    /// <summary>Coordinates per cache block for fused multi-pass loops (4 KiB per input).</summary>
+    public const int Block = 1024;
+
+    /// <summary>
+    /// ‖x − y‖² (or ‖x‖² when <paramref name="y"/> is null), accumulated in float within blocks of
+    /// <see cref="Block"/> coordinates and in double across them; a block whose float sum overflows
+    /// is recomputed in double, so huge (finite) inputs give huge but finite results.
+    /// </summary>
+    public static double SquaredDistance(float* x, float* y, int length, SimdWidth width) => width switch
+    {
+        SimdWidth.V512 => SquaredDistance<V512>(x, y, length),
+        SimdWidth.V256 => SquaredDistance<V256>(x, y, length),
+        _ => SquaredDistance<V1>(x, y, length),
+    };
+
+    private static double SquaredDistance<TV>(float* x, float* y, int length) where TV : unmanaged, IVec<TV>
+    {
+        double total = 0;
+        for (int start = 0; start < length; start += Block)
+        {
+            int len = Math.Min(Block, length - start);
+            float* a = x + start, b = y is null ? null : y + start;
+            TV s0 = TV.Zero, s1 = TV.Zero;
+            int c = 0, lanes = TV.Count;
+            if (b is null)
+            {
+                for (; c + 2 * lanes <= len; c += 2 * lanes)
+                {
+                    TV u = TV.Load(a + c), v = TV.Load(a + c + lanes);
+                    s0 = TV.MulAdd(u, u, s0);
+                    s1 = TV.MulAdd(v, v, s1);
+                }
+            }
+            else
+            {
+                for (; c + 2 * lanes <= len; c += 2 * lanes)
+                {
+                    TV u = TV.Sub(TV.Load(a + c), TV.Load(b + c)), v = TV.Sub(TV.Load(a + c + lanes), TV.Load(b + c + lanes));
+                    s0 = TV.MulAdd(u, u, s0);
+                    s1 = TV.MulAdd(v, v, s1);
+                }
+            }
+            float sum = TV.Sum(TV.Add(s0, s1));
+            for (; c < len; c++)
+            {
+                float t = b is null ? a[c] : a[c] - b[c];
+                sum += t * t;
+            }
+            if (float.IsFinite(sum)) { total += sum; continue; }
+            for (int i = 0; i < len; i++)
+            {
+                double t = b is null ? a[i] : (double)a[i] - b[i];
+                total += t * t;
+            }
+        }
+        return total;
+    }
+
+    /// <summary>
+    /// <c>output[c] = Σ_t coef[t] · rows[index[t]][start + c]</c> for c in [0, length), accumulated in
+    /// registers over 4 vectors at a time (the output may be one of the rows: each chunk is read fully
+    /// before it is written).
+    /// </summary>
+    public static void Combine(float** rows, int* index, float* coef, int terms, int start, int length, float* output, SimdWidth width)
+    {
+        switch (width)
+        {
+            case SimdWidth.V512: Combine<V512>(rows, index, coef, terms, start, length, output); break;
+            case SimdWidth.V256: Combine<V256>(rows, index, coef, terms, start, length, output); break;
+            default: Combine<V1>(rows, index, coef, terms, start, length, output); break;
+        }
+    }
+
+    private static void Combine<TV>(float** rows, int* index, float* coef, int terms, int start, int length, float* output)
+        where TV : unmanaged, IVec<TV>
+    {
+        int lanes = TV.Count, step = 4 * lanes, c = 0;
+        for (; c + step <= length; c += step)
+        {
+            TV a0 = TV.Zero, a1 = TV.Zero, a2 = TV.Zero, a3 = TV.Zero;
+            for (int t = 0; t < terms; t++)
+            {
+                float* r = rows[index[t]] + start + c;
+                TV w = TV.Broadcast(coef[t]);
+                a0 = TV.MulAdd(TV.Load(r), w, a0);
+                a1 = TV.MulAdd(TV.Load(r + lanes), w, a1);
+                a2 = TV.MulAdd(TV.Load(r + 2 * lanes), w, a2);
+                a3 = TV.MulAdd(TV.Load(r + 3 * lanes), w, a3);
+            }
+            float* o = output + c;
+            TV.Store(a0, o);
+            TV.Store(a1, o + lanes);
+            TV.Store(a2, o + 2 * lanes);
+            TV.Store(a3, o + 3 * lanes);
+        }
+        for (; c < length; c++)
+        {
+            float s = 0;
+            for (int t = 0; t < terms; t++) s = MathF.FusedMultiplyAdd(rows[index[t]][start + c], coef[t], s);
+            output[c] = s;
+        }
+    }
+
+    /// <summary>
+    /// <c>output = Σ_i coef[i] · rows[i]</c> over whole vectors (terms with a zero coefficient are
+    /// skipped, so a zero weight never multiplies a huge or infinite value), blockwise.
+    /// </summary>
+    public static void LinearCombination(float** rows, int n, ReadOnlySpan<float> coef, int d, float* output, SimdWidth width)
+    {
+        var idx = ScratchPool<int>.Rent(n);
+        var cf = ScratchPool<float>.Rent(n);
+        try
+        {
+            int m = 0;
+            for (int i = 0; i < n; i++)
+            {
+                if (coef[i] == 0) continue;
+                idx[m] = i;
+                cf[m++] = coef[i];
+            }
+            fixed (int* ip = idx)
+            fixed (float* cp = cf)
+            {
+                if (m == 0)
+                {
+                    new Span<float>(output, d).Clear();
+                    return;
+                }
+                for (int start = 0; start < d; start += Block)
+                    Combine(rows, ip, cp, m, start, Math.Min(Block, d - start), output + start, width);
+            }
+        }
+        finally
+        {
+            ScratchPool<int>.Return(idx);
+            ScratchPool<float>.Return(cf);
+        }
+    }
+}
