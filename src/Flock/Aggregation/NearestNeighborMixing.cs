@@ -7,8 +7,9 @@ namespace Flock.Aggregation;
 /// Byzantine ML under Heterogeneity" (Allouah, Farhadkhani, Guerraoui, Gupta, Pinot and Stephan,
 /// 2023): every input xᵢ is replaced by the mean of its n − f nearest inputs in L2 distance, itself
 /// included (ties broken by lower index). Requires f &lt; n. Weights pass through unchanged (1 each
-/// when none are given). Distances are computed blockwise in cache; the n means are formed block by
-/// block from register accumulators, so the inputs are read from memory once.
+/// when none are given). Distances are computed blockwise in cache; the n means are formed chunk by
+/// chunk (every output of a chunk of coordinates before the next chunk), so the inputs are read
+/// from memory once.
 /// </summary>
 public sealed class NearestNeighborMixing : IPreAggregator
 {
@@ -42,7 +43,6 @@ public sealed class NearestNeighborMixing : IPreAggregator
         var keys = ScratchPool<double>.Rent(n);
         var order = ScratchPool<int>.Rent(n);
         var neighbours = ScratchPool<int>.Rent(n * k);
-        var coef = ScratchPool<float>.Rent(k);
         try
         {
             using var rows = PinnedRows.Pin(inputs);
@@ -50,17 +50,12 @@ public sealed class NearestNeighborMixing : IPreAggregator
             for (int i = 0; i < n; i++) rows.EnsureNoOverlap(Name, outs[i], d);
             fixed (nint* t = rows.Table)
             fixed (int* nb = neighbours)
-            fixed (float* cf = coef)
             {
                 float** tab = (float**)t;
                 KrumScoring.Distances(tab, n, d, dist, width);
                 for (int i = 0; i < n; i++) NearestOf(i, n, k, dist, keys, order, new Span<int>(nb + i * k, k));
-                for (int j = 0; j < k; j++) cf[j] = 1f / k;
-                for (int start = 0; start < d; start += VectorKernels.Block)
-                {
-                    int len = Math.Min(VectorKernels.Block, d - start);
-                    for (int i = 0; i < n; i++) VectorKernels.Combine(tab, nb + i * k, cf, k, start, len, outs[i] + start, width);
-                }
+                fixed (nint* op = outs.Table)
+                    VectorKernels.SubsetMeans(tab, n, nb, k, n, 1f / k, d, (float**)op, width);
             }
             for (int i = 0; i < n; i++) outputWeights[i] = AggregationGuard.WeightAt(weights, i);
         }
@@ -70,7 +65,6 @@ public sealed class NearestNeighborMixing : IPreAggregator
             ScratchPool<double>.Return(keys);
             ScratchPool<int>.Return(order);
             ScratchPool<int>.Return(neighbours);
-            ScratchPool<float>.Return(coef);
         }
     }
 
