@@ -6,8 +6,9 @@ namespace Flock.Aggregation;
 /// Bulyan, from "The Hidden Vulnerability of Distributed Learning in Byzantium" (El Mhamdi,
 /// Guerraoui and Rouault, 2018). Requires n ≥ 4f + 3. First θ = n − 2f inputs are selected by
 /// iterating Krum: pick the input with the lowest Krum score among the remaining ones (sum of
-/// squared distances to its r − f − 2 nearest remaining others, r the number remaining, at least 0),
-/// remove it, repeat. Then, per coordinate, the output is the mean of the β = θ − 2f selected values
+/// squared distances to its r − f − 2 nearest remaining others, r the number remaining, at least 0;
+/// ties go to the smaller sum of distances to all remaining others, then the lower index), remove
+/// it, repeat. Then, per coordinate, the output is the mean of the β = θ − 2f selected values
 /// closest to their median (Meamed on the selection). Weights are ignored.
 /// </summary>
 public sealed class Bulyan : IAggregator
@@ -52,7 +53,7 @@ public sealed class Bulyan : IAggregator
                 {
                     int remaining = n - k;
                     KrumScoring.Scores(dist, n, act, Math.Max(0, remaining - F - 2), scores, tmp);
-                    int best = KrumScoring.ArgMin(scores.AsSpan(0, n), act);
+                    int best = KrumScoring.ArgMin(scores.AsSpan(0, n), act, dist, n);
                     act[best] = false;
                     sel[k] = t[best];
                 }

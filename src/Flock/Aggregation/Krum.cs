@@ -5,8 +5,8 @@ namespace Flock.Aggregation;
 /// <summary>
 /// Krum, from "Machine Learning with Adversaries: Byzantine Tolerant Gradient Descent" (Blanchard,
 /// El Mhamdi, Guerraoui and Stainer, 2017): each input's score is the sum of its squared distances
-/// to its n − f − 2 nearest other inputs; the output is the input with the lowest score (lowest
-/// index on ties). Requires n ≥ 2f + 3. Weights are ignored. Pairwise distances are computed
+/// to its n − f − 2 nearest other inputs; the output is the input with the lowest score (ties go to
+/// the smaller sum of distances to all others, then the lower index). Requires n ≥ 2f + 3. Weights are ignored. Pairwise distances are computed
 /// blockwise in cache (see the kernel notes: exact differences, no Gram-identity cancellation).
 /// </summary>
 public sealed class Krum : IAggregator
@@ -53,7 +53,7 @@ public sealed class Krum : IAggregator
             }
             active.AsSpan(0, n).Fill(true);
             KrumScoring.Scores(dist, n, active.AsSpan(0, n), n - f - 2, scores, tmp);
-            return KrumScoring.ArgMin(scores.AsSpan(0, n), active.AsSpan(0, n));
+            return KrumScoring.ArgMin(scores.AsSpan(0, n), active.AsSpan(0, n), dist, n);
         }
         finally
         {

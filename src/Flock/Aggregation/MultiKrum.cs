@@ -6,7 +6,8 @@ namespace Flock.Aggregation;
 /// Multi-Krum, from "Machine Learning with Adversaries: Byzantine Tolerant Gradient Descent"
 /// (Blanchard, El Mhamdi, Guerraoui and Stainer, 2017): Krum scores (sum of squared distances to the
 /// n − f − 2 nearest other inputs), then the plain mean of the m inputs with the lowest scores
-/// (lowest index on ties). Requires n ≥ 2f + 3 and 1 ≤ m ≤ n − f. Weights are ignored.
+/// (ties go to the smaller sum of distances to all others, then the lower index). Requires
+/// n ≥ 2f + 3 and 1 ≤ m ≤ n − f. Weights are ignored.
 /// </summary>
 public sealed class MultiKrum : IAggregator
 {
@@ -55,12 +56,21 @@ public sealed class MultiKrum : IAggregator
                 var act = active.AsSpan(0, n);
                 act.Fill(true);
                 KrumScoring.Scores(dist, n, act, n - F - 2, scores, tmp);
-                // Select the m lowest scores one by one (lowest index on ties).
+                // The m lowest scores; ties by the sum of distances to all others, then by index.
                 var c = coef.AsSpan(0, n);
                 c.Clear();
+                var total = tmp.AsSpan(0, n);
+                for (int i = 0; i < n; i++)
+                {
+                    double s = 0;
+                    for (int j = 0; j < n; j++) if (j != i) s += dist[i * n + j];
+                    total[i] = s;
+                }
                 for (int k = 0; k < M; k++)
                 {
-                    int best = KrumScoring.ArgMin(scores.AsSpan(0, n), act);
+                    int best = -1;
+                    for (int i = 0; i < n; i++)
+                        if (act[i] && (best < 0 || scores[i] < scores[best] || (scores[i] == scores[best] && total[i] < total[best]))) best = i;
                     act[best] = false;
                     c[best] = 1f / M;
                 }

@@ -30,9 +30,9 @@ public sealed class NearestNeighborMixing : IPreAggregator
     /// <inheritdoc />
     public void Apply(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights,
         IReadOnlyList<Memory<float>> outputs, Span<float> outputWeights, ulong seed) =>
-        Apply(inputs, weights, outputs, outputWeights, Simd.Best);
+        ApplyAt(inputs, weights, outputs, outputWeights, Simd.Best);
 
-    internal unsafe void Apply(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights,
+    internal unsafe void ApplyAt(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights,
         IReadOnlyList<Memory<float>> outputs, Span<float> outputWeights, SimdWidth width)
     {
         int n = AggregationGuard.ValidateInputs(Name, inputs, weights, out int d);

@@ -24,13 +24,32 @@ internal static class KrumScoring
         }
     }
 
-    /// <summary>Index of the smallest score among active entries (lowest index on ties).</summary>
-    public static int ArgMin(ReadOnlySpan<double> scores, ReadOnlySpan<bool> active)
+    /// <summary>
+    /// Index of the smallest score among active entries. Ties (e.g. two mutual nearest neighbours
+    /// when one neighbour is counted) go to the smaller sum of distances to all active others, then
+    /// to the lower index, so the choice does not depend on the input order unless vectors coincide.
+    /// </summary>
+    public static int ArgMin(ReadOnlySpan<double> scores, ReadOnlySpan<bool> active, ReadOnlySpan<double> dist, int n)
     {
         int best = -1;
-        for (int i = 0; i < scores.Length; i++)
-            if (active[i] && (best < 0 || scores[i] < scores[best])) best = i;
+        double bestTotal = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (!active[i]) continue;
+            if (best < 0 || scores[i] < scores[best]) { best = i; bestTotal = double.NaN; continue; }
+            if (scores[i] > scores[best]) continue;
+            if (double.IsNaN(bestTotal)) bestTotal = Total(best, active, dist, n);
+            double t = Total(i, active, dist, n);
+            if (t < bestTotal) { best = i; bestTotal = t; }
+        }
         return best;
+    }
+
+    private static double Total(int i, ReadOnlySpan<bool> active, ReadOnlySpan<double> dist, int n)
+    {
+        double s = 0;
+        for (int j = 0; j < n; j++) if (active[j] && j != i) s += dist[i * n + j];
+        return s;
     }
 
     /// <summary>Pairwise squared distances (n×n, row-major) of the pinned rows.</summary>

@@ -7,6 +7,9 @@ internal interface IPairOp
 {
     /// <summary>Returns <c>acc + term(a, b)</c> lane-wise.</summary>
     static abstract TV Apply<TV>(TV a, TV b, TV acc) where TV : unmanaged, IVec<TV>;
+
+    /// <summary>The same sum over <paramref name="length"/> coordinates in double (the overflow fallback).</summary>
+    static abstract unsafe double Exact(float* a, float* b, int length);
 }
 
 /// <summary>(a − b)²: squared Euclidean distance.</summary>
@@ -18,6 +21,13 @@ internal readonly struct SquaredDifference : IPairOp
         TV t = TV.Sub(a, b);
         return TV.MulAdd(t, t, acc);
     }
+
+    public static unsafe double Exact(float* a, float* b, int length)
+    {
+        double s = 0;
+        for (int i = 0; i < length; i++) { double t = (double)a[i] - b[i]; s += t * t; }
+        return s;
+    }
 }
 
 /// <summary>|a − b|: Manhattan (L1) distance.</summary>
@@ -25,6 +35,13 @@ internal readonly struct AbsoluteDifference : IPairOp
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Apply<TV>(TV a, TV b, TV acc) where TV : unmanaged, IVec<TV> => TV.Add(TV.Abs(TV.Sub(a, b)), acc);
+
+    public static unsafe double Exact(float* a, float* b, int length)
+    {
+        double s = 0;
+        for (int i = 0; i < length; i++) s += Math.Abs((double)a[i] - b[i]);
+        return s;
+    }
 }
 
 /// <summary>a·b: inner products (the Gram matrix; its diagonal holds squared norms).</summary>
@@ -32,6 +49,13 @@ internal readonly struct DotProduct : IPairOp
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Apply<TV>(TV a, TV b, TV acc) where TV : unmanaged, IVec<TV> => TV.MulAdd(a, b, acc);
+
+    public static unsafe double Exact(float* a, float* b, int length)
+    {
+        double s = 0;
+        for (int i = 0; i < length; i++) s += (double)a[i] * b[i];
+        return s;
+    }
 }
 
 /// <summary>
@@ -44,8 +68,8 @@ internal readonly struct DotProduct : IPairOp
 /// Distances are computed directly as Σ(a − b)² rather than with the Gram identity
 /// ‖a‖² + ‖b‖² − 2a·b: the cost is the same here (one subtraction per FMA, on another port), and it
 /// has no cancellation at all, so nearby vectors with large norms (models near consensus) keep
-/// their exact distances. Differences large enough to overflow float give +∞, which still orders
-/// correctly; inputs must be finite.
+/// their exact distances. A block whose float sum overflows (huge but finite inputs) is recomputed
+/// in double for that pair, so results are finite for finite inputs.
 /// </para>
 /// </summary>
 internal static unsafe class Pairwise
@@ -133,17 +157,20 @@ internal static unsafe class Pairwise
                     c20 = TOp.Apply(x2, y0, c20); c21 = TOp.Apply(x2, y1, c21); c22 = TOp.Apply(x2, y2, c22); c23 = TOp.Apply(x2, y3, c23);
                     c30 = TOp.Apply(x3, y0, c30); c31 = TOp.Apply(x3, y1, c31); c32 = TOp.Apply(x3, y2, c32); c33 = TOp.Apply(x3, y3, c33);
                 }
-                Put(r, n, i0, j0, c00); Put(r, n, i0, j0 + 1, c01); Put(r, n, i0, j0 + 2, c02); Put(r, n, i0, j0 + 3, c03);
-                Put(r, n, i0 + 1, j0, c10); Put(r, n, i0 + 1, j0 + 1, c11); Put(r, n, i0 + 1, j0 + 2, c12); Put(r, n, i0 + 1, j0 + 3, c13);
-                Put(r, n, i0 + 2, j0, c20); Put(r, n, i0 + 2, j0 + 1, c21); Put(r, n, i0 + 2, j0 + 2, c22); Put(r, n, i0 + 2, j0 + 3, c23);
-                Put(r, n, i0 + 3, j0, c30); Put(r, n, i0 + 3, j0 + 1, c31); Put(r, n, i0 + 3, j0 + 2, c32); Put(r, n, i0 + 3, j0 + 3, c33);
+                Put<TOp, TV>(r, p, n, len, i0, j0, c00); Put<TOp, TV>(r, p, n, len, i0, j0 + 1, c01); Put<TOp, TV>(r, p, n, len, i0, j0 + 2, c02); Put<TOp, TV>(r, p, n, len, i0, j0 + 3, c03);
+                Put<TOp, TV>(r, p, n, len, i0 + 1, j0, c10); Put<TOp, TV>(r, p, n, len, i0 + 1, j0 + 1, c11); Put<TOp, TV>(r, p, n, len, i0 + 1, j0 + 2, c12); Put<TOp, TV>(r, p, n, len, i0 + 1, j0 + 3, c13);
+                Put<TOp, TV>(r, p, n, len, i0 + 2, j0, c20); Put<TOp, TV>(r, p, n, len, i0 + 2, j0 + 1, c21); Put<TOp, TV>(r, p, n, len, i0 + 2, j0 + 2, c22); Put<TOp, TV>(r, p, n, len, i0 + 2, j0 + 3, c23);
+                Put<TOp, TV>(r, p, n, len, i0 + 3, j0, c30); Put<TOp, TV>(r, p, n, len, i0 + 3, j0 + 1, c31); Put<TOp, TV>(r, p, n, len, i0 + 3, j0 + 2, c32); Put<TOp, TV>(r, p, n, len, i0 + 3, j0 + 3, c33);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put<TV>(double* r, int n, int i, int j, TV acc) where TV : unmanaged, IVec<TV>
+    private static void Put<TOp, TV>(double* r, float** p, int n, int len, int i, int j, TV acc)
+        where TOp : struct, IPairOp where TV : unmanaged, IVec<TV>
     {
-        if (i <= j && j < n) r[i * n + j] += TV.Sum(acc);
+        if (i > j || j >= n) return;
+        float s = TV.Sum(acc);
+        r[i * n + j] += float.IsFinite(s) ? s : TOp.Exact(p[i], p[j], len);
     }
 }

@@ -147,7 +147,8 @@ internal static unsafe class VectorKernels
     /// for i &lt; <paramref name="count"/>. Loops over chunks of 8 vectors of coordinates; each chunk
     /// of every row is first copied into a contiguous L1-resident stage (so rows far apart in memory
     /// cannot conflict in the cache) while the chunk a few steps ahead is prefetched, then every
-    /// output of the chunk is summed from the stage with 8 independent accumulators.
+    /// output of the chunk is accumulated from the stage (fused multiply-add by the scale, so a mean
+    /// of huge values does not overflow) in 8 independent accumulators.
     /// </summary>
     public static void SubsetMeans(float** rows, int n, int* index, int terms, int count, float scale, int d, float** outputs, SimdWidth width)
     {
@@ -186,24 +187,24 @@ internal static unsafe class VectorKernels
                         for (int t = 0; t < terms; t++)
                         {
                             float* r = stage + list[t] * step;
-                            a0 = TV.Add(a0, TV.Load(r));
-                            a1 = TV.Add(a1, TV.Load(r + lanes));
-                            a2 = TV.Add(a2, TV.Load(r + 2 * lanes));
-                            a3 = TV.Add(a3, TV.Load(r + 3 * lanes));
-                            a4 = TV.Add(a4, TV.Load(r + 4 * lanes));
-                            a5 = TV.Add(a5, TV.Load(r + 5 * lanes));
-                            a6 = TV.Add(a6, TV.Load(r + 6 * lanes));
-                            a7 = TV.Add(a7, TV.Load(r + 7 * lanes));
+                            a0 = TV.MulAdd(TV.Load(r), s, a0);
+                            a1 = TV.MulAdd(TV.Load(r + lanes), s, a1);
+                            a2 = TV.MulAdd(TV.Load(r + 2 * lanes), s, a2);
+                            a3 = TV.MulAdd(TV.Load(r + 3 * lanes), s, a3);
+                            a4 = TV.MulAdd(TV.Load(r + 4 * lanes), s, a4);
+                            a5 = TV.MulAdd(TV.Load(r + 5 * lanes), s, a5);
+                            a6 = TV.MulAdd(TV.Load(r + 6 * lanes), s, a6);
+                            a7 = TV.MulAdd(TV.Load(r + 7 * lanes), s, a7);
                         }
                         float* o = outputs[i] + c;
-                        TV.Store(TV.Mul(a0, s), o);
-                        TV.Store(TV.Mul(a1, s), o + lanes);
-                        TV.Store(TV.Mul(a2, s), o + 2 * lanes);
-                        TV.Store(TV.Mul(a3, s), o + 3 * lanes);
-                        TV.Store(TV.Mul(a4, s), o + 4 * lanes);
-                        TV.Store(TV.Mul(a5, s), o + 5 * lanes);
-                        TV.Store(TV.Mul(a6, s), o + 6 * lanes);
-                        TV.Store(TV.Mul(a7, s), o + 7 * lanes);
+                        TV.Store(a0, o);
+                        TV.Store(a1, o + lanes);
+                        TV.Store(a2, o + 2 * lanes);
+                        TV.Store(a3, o + 3 * lanes);
+                        TV.Store(a4, o + 4 * lanes);
+                        TV.Store(a5, o + 5 * lanes);
+                        TV.Store(a6, o + 6 * lanes);
+                        TV.Store(a7, o + 7 * lanes);
                     }
                 }
             }
@@ -217,8 +218,8 @@ internal static unsafe class VectorKernels
             {
                 int* list = index + i * terms;
                 float sum = 0;
-                for (int t = 0; t < terms; t++) sum += rows[list[t]][c];
-                outputs[i][c] = sum * scale;
+                for (int t = 0; t < terms; t++) sum = MathF.FusedMultiplyAdd(rows[list[t]][c], scale, sum);
+                outputs[i][c] = sum;
             }
     }
 }
