@@ -117,6 +117,7 @@ internal static unsafe class CoordinateSelect
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Run<TV, TR>(float** rows, int n, int d, float* output, ComparatorNetwork net, TR reducer)
         where TV : unmanaged, IVec<TV> where TR : struct, IColumnReducer
     {

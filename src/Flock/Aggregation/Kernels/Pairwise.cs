@@ -137,40 +137,55 @@ internal static unsafe class Pairwise
     private static void Tiles<TOp, TV>(float** p, int n, int len, double* r)
         where TOp : struct, IPairOp where TV : unmanaged, IVec<TV>
     {
-        int step = TV.Count;
+        float* sums = stackalloc float[16];
         for (int i0 = 0; i0 < n; i0 += 4)
         {
             float* a0 = p[i0], a1 = p[Math.Min(i0 + 1, n - 1)], a2 = p[Math.Min(i0 + 2, n - 1)], a3 = p[Math.Min(i0 + 3, n - 1)];
             for (int j0 = i0; j0 < n; j0 += 4)
             {
                 float* b0 = p[j0], b1 = p[Math.Min(j0 + 1, n - 1)], b2 = p[Math.Min(j0 + 2, n - 1)], b3 = p[Math.Min(j0 + 3, n - 1)];
-                TV c00 = TV.Zero, c01 = TV.Zero, c02 = TV.Zero, c03 = TV.Zero;
-                TV c10 = TV.Zero, c11 = TV.Zero, c12 = TV.Zero, c13 = TV.Zero;
-                TV c20 = TV.Zero, c21 = TV.Zero, c22 = TV.Zero, c23 = TV.Zero;
-                TV c30 = TV.Zero, c31 = TV.Zero, c32 = TV.Zero, c33 = TV.Zero;
-                for (int c = 0; c < len; c += step)
-                {
-                    TV x0 = TV.Load(a0 + c), x1 = TV.Load(a1 + c), x2 = TV.Load(a2 + c), x3 = TV.Load(a3 + c);
-                    TV y0 = TV.Load(b0 + c), y1 = TV.Load(b1 + c), y2 = TV.Load(b2 + c), y3 = TV.Load(b3 + c);
-                    c00 = TOp.Apply(x0, y0, c00); c01 = TOp.Apply(x0, y1, c01); c02 = TOp.Apply(x0, y2, c02); c03 = TOp.Apply(x0, y3, c03);
-                    c10 = TOp.Apply(x1, y0, c10); c11 = TOp.Apply(x1, y1, c11); c12 = TOp.Apply(x1, y2, c12); c13 = TOp.Apply(x1, y3, c13);
-                    c20 = TOp.Apply(x2, y0, c20); c21 = TOp.Apply(x2, y1, c21); c22 = TOp.Apply(x2, y2, c22); c23 = TOp.Apply(x2, y3, c23);
-                    c30 = TOp.Apply(x3, y0, c30); c31 = TOp.Apply(x3, y1, c31); c32 = TOp.Apply(x3, y2, c32); c33 = TOp.Apply(x3, y3, c33);
-                }
-                Put<TOp, TV>(r, p, n, len, i0, j0, c00); Put<TOp, TV>(r, p, n, len, i0, j0 + 1, c01); Put<TOp, TV>(r, p, n, len, i0, j0 + 2, c02); Put<TOp, TV>(r, p, n, len, i0, j0 + 3, c03);
-                Put<TOp, TV>(r, p, n, len, i0 + 1, j0, c10); Put<TOp, TV>(r, p, n, len, i0 + 1, j0 + 1, c11); Put<TOp, TV>(r, p, n, len, i0 + 1, j0 + 2, c12); Put<TOp, TV>(r, p, n, len, i0 + 1, j0 + 3, c13);
-                Put<TOp, TV>(r, p, n, len, i0 + 2, j0, c20); Put<TOp, TV>(r, p, n, len, i0 + 2, j0 + 1, c21); Put<TOp, TV>(r, p, n, len, i0 + 2, j0 + 2, c22); Put<TOp, TV>(r, p, n, len, i0 + 2, j0 + 3, c23);
-                Put<TOp, TV>(r, p, n, len, i0 + 3, j0, c30); Put<TOp, TV>(r, p, n, len, i0 + 3, j0 + 1, c31); Put<TOp, TV>(r, p, n, len, i0 + 3, j0 + 2, c32); Put<TOp, TV>(r, p, n, len, i0 + 3, j0 + 3, c33);
+                Tile<TOp, TV>(a0, a1, a2, a3, b0, b1, b2, b3, len, sums);
+                Flush<TOp>(r, p, n, len, i0, j0, sums);
             }
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Put<TOp, TV>(double* r, float** p, int n, int len, int i, int j, TV acc)
+    /// <summary>One 4×4 tile of pairs over <paramref name="len"/> coordinates; its own method so the 16
+    /// accumulators get the register allocator's full attention (no calls, nothing else live).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile<TOp, TV>(float* a0, float* a1, float* a2, float* a3, float* b0, float* b1, float* b2, float* b3, int len, float* sums)
         where TOp : struct, IPairOp where TV : unmanaged, IVec<TV>
     {
-        if (i > j || j >= n) return;
-        float s = TV.Sum(acc);
-        r[i * n + j] += float.IsFinite(s) ? s : TOp.Exact(p[i], p[j], len);
+        int step = TV.Count;
+        TV c00 = TV.Zero, c01 = TV.Zero, c02 = TV.Zero, c03 = TV.Zero;
+        TV c10 = TV.Zero, c11 = TV.Zero, c12 = TV.Zero, c13 = TV.Zero;
+        TV c20 = TV.Zero, c21 = TV.Zero, c22 = TV.Zero, c23 = TV.Zero;
+        TV c30 = TV.Zero, c31 = TV.Zero, c32 = TV.Zero, c33 = TV.Zero;
+        for (int c = 0; c < len; c += step)
+        {
+            TV x0 = TV.Load(a0 + c), x1 = TV.Load(a1 + c), x2 = TV.Load(a2 + c), x3 = TV.Load(a3 + c);
+            TV y0 = TV.Load(b0 + c), y1 = TV.Load(b1 + c), y2 = TV.Load(b2 + c), y3 = TV.Load(b3 + c);
+            c00 = TOp.Apply(x0, y0, c00); c01 = TOp.Apply(x0, y1, c01); c02 = TOp.Apply(x0, y2, c02); c03 = TOp.Apply(x0, y3, c03);
+            c10 = TOp.Apply(x1, y0, c10); c11 = TOp.Apply(x1, y1, c11); c12 = TOp.Apply(x1, y2, c12); c13 = TOp.Apply(x1, y3, c13);
+            c20 = TOp.Apply(x2, y0, c20); c21 = TOp.Apply(x2, y1, c21); c22 = TOp.Apply(x2, y2, c22); c23 = TOp.Apply(x2, y3, c23);
+            c30 = TOp.Apply(x3, y0, c30); c31 = TOp.Apply(x3, y1, c31); c32 = TOp.Apply(x3, y2, c32); c33 = TOp.Apply(x3, y3, c33);
+        }
+        sums[0] = TV.Sum(c00); sums[1] = TV.Sum(c01); sums[2] = TV.Sum(c02); sums[3] = TV.Sum(c03);
+        sums[4] = TV.Sum(c10); sums[5] = TV.Sum(c11); sums[6] = TV.Sum(c12); sums[7] = TV.Sum(c13);
+        sums[8] = TV.Sum(c20); sums[9] = TV.Sum(c21); sums[10] = TV.Sum(c22); sums[11] = TV.Sum(c23);
+        sums[12] = TV.Sum(c30); sums[13] = TV.Sum(c31); sums[14] = TV.Sum(c32); sums[15] = TV.Sum(c33);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Flush<TOp>(double* r, float** p, int n, int len, int i0, int j0, float* sums) where TOp : struct, IPairOp
+    {
+        for (int x = 0; x < 4; x++)
+            for (int y = 0; y < 4; y++)
+            {
+                int i = i0 + x, j = j0 + y;
+                if (i > j || j >= n) continue;
+                float s = sums[x * 4 + y];
+                r[i * n + j] += float.IsFinite(s) ? s : TOp.Exact(p[i], p[j], len);
+            }
     }
 }

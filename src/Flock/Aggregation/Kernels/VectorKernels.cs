@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Flock.Aggregation.Kernels;
 
 /// <summary>Streaming kernels over whole vectors: distances to a centre and linear combinations.</summary>
@@ -18,6 +20,7 @@ internal static unsafe class VectorKernels
         _ => SquaredDistance<V1>(x, y, length),
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static double SquaredDistance<TV>(float* x, float* y, int length) where TV : unmanaged, IVec<TV>
     {
         double total = 0;
@@ -76,6 +79,7 @@ internal static unsafe class VectorKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Combine<TV>(float** rows, int* index, float* coef, int terms, int start, int length, float* output)
         where TV : unmanaged, IVec<TV>
     {
@@ -160,6 +164,7 @@ internal static unsafe class VectorKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SubsetMeans<TV>(float** rows, int n, int* index, int terms, int count, float scale, int d, float** outputs)
         where TV : unmanaged, IVec<TV>
     {
