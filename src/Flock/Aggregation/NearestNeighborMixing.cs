@@ -8,8 +8,9 @@ namespace Flock.Aggregation;
 /// 2023): every input xᵢ is replaced by the mean of its n − f nearest inputs in L2 distance, itself
 /// included (ties broken by lower index). Requires f &lt; n. Weights pass through unchanged (1 each
 /// when none are given). Distances are computed blockwise in cache; the n means are formed chunk by
-/// chunk (every output of a chunk of coordinates before the next chunk), so the inputs are read
-/// from memory once.
+/// chunk (every output of a chunk of coordinates before the next chunk, so the inputs are read from
+/// memory once), from tabulated subset sums of groups of 4 inputs when the means are long (see
+/// the kernel notes).
 /// </summary>
 public sealed class NearestNeighborMixing : IPreAggregator
 {
@@ -55,7 +56,11 @@ public sealed class NearestNeighborMixing : IPreAggregator
                 KrumScoring.Distances(tab, n, d, dist, width);
                 for (int i = 0; i < n; i++) NearestOf(i, n, k, dist, keys, order, new Span<int>(nb + i * k, k));
                 fixed (nint* op = outs.Table)
-                    VectorKernels.SubsetMeans(tab, n, nb, k, n, 1f / k, d, (float**)op, width);
+                {
+                    // Grouped (four Russians) when a mean has more terms than there are groups of 4.
+                    if (k > (n + 3) / 4 + 2) VectorKernels.SubsetMeansGrouped(tab, n, nb, k, n, 1f / k, d, (float**)op, width);
+                    else VectorKernels.SubsetMeans(tab, n, nb, k, n, 1f / k, d, (float**)op, width);
+                }
             }
             for (int i = 0; i < n; i++) outputWeights[i] = AggregationGuard.WeightAt(weights, i);
         }

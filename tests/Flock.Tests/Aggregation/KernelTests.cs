@@ -235,7 +235,8 @@ public unsafe class KernelTests
             foreach (var w in Widths)
             {
                 var outs = Enumerable.Range(0, n).Select(_ => new float[d]).ToArray();
-                var outHandles = outs.Select(o => ((Memory<float>)o).Pin()).ToArray();
+                var grouped = Enumerable.Range(0, n).Select(_ => new float[d]).ToArray();
+                var outHandles = outs.Concat(grouped).Select(o => ((Memory<float>)o).Pin()).ToArray();
                 var lc = new float[d];
                 try
                 {
@@ -246,6 +247,7 @@ public unsafe class KernelTests
                     fixed (float* o = lc)
                     {
                         VectorKernels.SubsetMeans((float**)t, n, ip, k, n, 1f / k, d, (float**)ot, w);
+                        VectorKernels.SubsetMeansGrouped((float**)t, n, ip, k, n, 1f / k, d, (float**)ot + n, w);
                         VectorKernels.LinearCombination((float**)t, n, coef, d, o, w);
                     }
                 }
@@ -260,6 +262,7 @@ public unsafe class KernelTests
                         double s = 0;
                         for (int t = 0; t < k; t++) s += rows[index[i * k + t]][c];
                         AssertClose(s / k, outs[i][c], 1e-5, $"subset w={w}");
+                        AssertClose(s / k, grouped[i][c], 1e-5, $"grouped w={w}");
                     }
                     double l = 0;
                     for (int i = 0; i < n; i++) l += (double)coef[i] * rows[i][c];

@@ -227,4 +227,151 @@ internal static unsafe class VectorKernels
                 outputs[i][c] = sum;
             }
     }
+
+    /// <summary>
+    /// The same subset means as <see cref="SubsetMeans"/>, by the "method of four Russians": rows are
+    /// taken in groups of 4, and per chunk of coordinates every group's 15 non-empty subset sums are
+    /// tabulated once (11 additions); each output then adds one table entry per group (⌈n/4⌉ loads
+    /// instead of one per member). Every entry only sums members, already scaled, so nothing cancels
+    /// and no partial sum exceeds the largest mean. <paramref name="index"/> lists each output's
+    /// <paramref name="terms"/> members (distinct).
+    /// </summary>
+    public static void SubsetMeansGrouped(float** rows, int n, int* index, int terms, int count, float scale, int d, float** outputs, SimdWidth width)
+    {
+        int groups = (n + 3) / 4;
+        var offsets = ScratchPool<int>.Rent(count * groups);
+        try
+        {
+            // Table offset (in entries) of output i's subset of group g: 16·g + membership mask.
+            for (int i = 0; i < count; i++)
+            {
+                for (int g = 0; g < groups; g++) offsets[i * groups + g] = 16 * g;
+                for (int t = 0; t < terms; t++)
+                {
+                    int j = index[i * terms + t];
+                    offsets[i * groups + j / 4] |= 1 << (j % 4);
+                }
+            }
+            fixed (int* off = offsets)
+            {
+                switch (width)
+                {
+                    case SimdWidth.V512: SubsetMeansGrouped<V512>(rows, n, off, count, scale, d, outputs); break;
+                    case SimdWidth.V256: SubsetMeansGrouped<V256>(rows, n, off, count, scale, d, outputs); break;
+                    default: SubsetMeansGrouped<V1>(rows, n, off, count, scale, d, outputs); break;
+                }
+            }
+        }
+        finally
+        {
+            ScratchPool<int>.Return(offsets);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SubsetMeansGrouped<TV>(float** rows, int n, int* offsets, int count, float scale, int d, float** outputs)
+        where TV : unmanaged, IVec<TV>
+    {
+        int lanes = TV.Count, step = 2 * lanes, groups = (n + 3) / 4, c = 0;
+        TV s = TV.Broadcast(scale);
+        var tableArray = ScratchPool<float>.Rent(groups * 16 * step + 16);
+        try
+        {
+            fixed (float* t0 = tableArray)
+            {
+                float* table = (float*)(((nint)t0 + 63) & ~(nint)63);
+                for (int g = 0; g < groups; g++) new Span<float>(table + g * 16 * step, step).Clear(); // the empty subset
+                for (; c + step <= d; c += step)
+                {
+                    bool ahead = c + (Prefetch.Distance + 1) * step <= d;
+                    for (int g = 0; g < groups; g++)
+                    {
+                        TV x0a = TV.Zero, x0b = TV.Zero, x1a = TV.Zero, x1b = TV.Zero, x2a = TV.Zero, x2b = TV.Zero, x3a = TV.Zero, x3b = TV.Zero;
+                        int j = 4 * g;
+                        LoadScaled(rows, n, j, c, lanes, s, ahead, step, ref x0a, ref x0b);
+                        LoadScaled(rows, n, j + 1, c, lanes, s, ahead, step, ref x1a, ref x1b);
+                        LoadScaled(rows, n, j + 2, c, lanes, s, ahead, step, ref x2a, ref x2b);
+                        LoadScaled(rows, n, j + 3, c, lanes, s, ahead, step, ref x3a, ref x3b);
+                        float* e = table + g * 16 * step;
+                        TV e3a = TV.Add(x0a, x1a), e3b = TV.Add(x0b, x1b);
+                        TV e5a = TV.Add(x0a, x2a), e5b = TV.Add(x0b, x2b);
+                        TV e6a = TV.Add(x1a, x2a), e6b = TV.Add(x1b, x2b);
+                        TV e7a = TV.Add(e3a, x2a), e7b = TV.Add(e3b, x2b);
+                        Put(e, 1, step, lanes, x0a, x0b);
+                        Put(e, 2, step, lanes, x1a, x1b);
+                        Put(e, 3, step, lanes, e3a, e3b);
+                        Put(e, 4, step, lanes, x2a, x2b);
+                        Put(e, 5, step, lanes, e5a, e5b);
+                        Put(e, 6, step, lanes, e6a, e6b);
+                        Put(e, 7, step, lanes, e7a, e7b);
+                        Put(e, 8, step, lanes, x3a, x3b);
+                        Put(e, 9, step, lanes, TV.Add(x0a, x3a), TV.Add(x0b, x3b));
+                        Put(e, 10, step, lanes, TV.Add(x1a, x3a), TV.Add(x1b, x3b));
+                        Put(e, 11, step, lanes, TV.Add(e3a, x3a), TV.Add(e3b, x3b));
+                        Put(e, 12, step, lanes, TV.Add(x2a, x3a), TV.Add(x2b, x3b));
+                        Put(e, 13, step, lanes, TV.Add(e5a, x3a), TV.Add(e5b, x3b));
+                        Put(e, 14, step, lanes, TV.Add(e6a, x3a), TV.Add(e6b, x3b));
+                        Put(e, 15, step, lanes, TV.Add(e7a, x3a), TV.Add(e7b, x3b));
+                    }
+                    for (int i = 0; i < count; i++)
+                    {
+                        int* off = offsets + i * groups;
+                        TV a = TV.Zero, b = TV.Zero, a2 = TV.Zero, b2 = TV.Zero;
+                        int g = 0;
+                        for (; g + 1 < groups; g += 2)
+                        {
+                            float* p = table + off[g] * step, q = table + off[g + 1] * step;
+                            a = TV.Add(a, TV.Load(p));
+                            b = TV.Add(b, TV.Load(p + lanes));
+                            a2 = TV.Add(a2, TV.Load(q));
+                            b2 = TV.Add(b2, TV.Load(q + lanes));
+                        }
+                        if (g < groups)
+                        {
+                            float* p = table + off[g] * step;
+                            a = TV.Add(a, TV.Load(p));
+                            b = TV.Add(b, TV.Load(p + lanes));
+                        }
+                        float* o = outputs[i] + c;
+                        TV.Store(TV.Add(a, a2), o);
+                        TV.Store(TV.Add(b, b2), o + lanes);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            ScratchPool<float>.Return(tableArray);
+        }
+        for (; c < d; c++)
+            for (int i = 0; i < count; i++)
+            {
+                float sum = 0;
+                for (int g = 0; g < groups; g++)
+                {
+                    int mask = offsets[i * groups + g] & 15;
+                    for (int b = 0; b < 4; b++)
+                        if ((mask & (1 << b)) != 0) sum = MathF.FusedMultiplyAdd(rows[4 * g + b][c], scale, sum);
+                }
+                outputs[i][c] = sum;
+            }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadScaled<TV>(float** rows, int n, int j, int c, int lanes, TV s, bool ahead, int step, ref TV a, ref TV b)
+        where TV : unmanaged, IVec<TV>
+    {
+        if (j >= n) return;
+        float* r = rows[j] + c;
+        a = TV.Mul(TV.Load(r), s);
+        b = TV.Mul(TV.Load(r + lanes), s);
+        if (ahead) Prefetch.Lines(r + Prefetch.Distance * step, step);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Put<TV>(float* e, int entry, int step, int lanes, TV a, TV b) where TV : unmanaged, IVec<TV>
+    {
+        TV.Store(a, e + entry * step);
+        TV.Store(b, e + entry * step + lanes);
+    }
 }
