@@ -21,14 +21,21 @@ public static class AggBench
         new Rng(42).FillUniform(flat, -1f, 1f);
         var inputs = new ReadOnlyMemory<float>[n];
         for (int i = 0; i < n; i++) inputs[i] = new ReadOnlyMemory<float>(flat, i * d, d);
-        var mixed = new float[(long)n * d];
+        // NNM's outputs laid out as PreAggregated lays them out: pinned, rows on 64-byte boundaries.
+        int stride = (d + 15) / 16 * 16;
+        var mixed = GC.AllocateUninitializedArray<float>(n * stride + 16, pinned: true);
+        int first;
+        unsafe
+        {
+            fixed (float* m0 = mixed) first = (int)((64 - ((nint)m0 & 63)) & 63) / sizeof(float);
+        }
         var outs = new Memory<float>[n];
-        for (int i = 0; i < n; i++) outs[i] = new Memory<float>(mixed, i * d, d);
+        for (int i = 0; i < n; i++) outs[i] = new Memory<float>(mixed, first + i * stride, d);
         var output = new float[d];
         var outWeights = new float[n];
         double bytes = 4.0 * n * d;
 
-        double memcpy = Best(reps, () => flat.AsSpan().CopyTo(mixed));
+        double memcpy = Best(reps, () => flat.AsSpan().CopyTo(mixed.AsSpan(first)));
         double memcpyGbs = bytes / memcpy / 1e9;
         Console.WriteLine($"aggregation bench: n = {n}, d = {d}, f = {f}, best of {reps}");
         Console.WriteLine($"memcpy           {memcpy * 1e3,8:F1} ms  {memcpyGbs,6:F2} GB/s");

@@ -7,7 +7,8 @@ namespace Flock.Aggregation;
 /// A pre-aggregator followed by an aggregation rule, itself a rule: named
 /// "<c>pre</c>+<c>rule</c>" (e.g. "nnm+trimmed-mean"). The rule's preconditions apply to the
 /// pre-aggregator's output count (bucketing shrinks n to ⌈n/s⌉). The intermediate vectors live in a
-/// per-thread scratch buffer reused across calls (n·d floats for NNM).
+/// per-thread scratch buffer reused across calls (about n·d floats for NNM), pinned during the call,
+/// each starting on a 64-byte boundary.
 /// <para>
 /// Randomness (bucketing): <see cref="Aggregate(IReadOnlyList{ReadOnlyMemory{float}}, ReadOnlySpan{float}, Span{float}, ulong)"/>
 /// takes the call's seed explicitly — protocols should derive it per node and round. The
@@ -60,18 +61,27 @@ public sealed class PreAggregated : IAggregator
         int n = AggregationGuard.Validate(Name, inputs, weights, output.Length);
         int d = output.Length;
         int m = Pre.OutputCount(n);
-        long total = (long)m * d;
+        // Rows start on 64-byte boundaries (stride rounded up to 16 floats) so kernels can stream them.
+        long stride = (d + 15) / 16 * 16;
+        long total = m * stride + 16;
         if (total > Array.MaxLength)
             throw new ArgumentException($"{Name}: {m} intermediate vectors of {d} floats exceed the largest array ({Array.MaxLength} elements).", nameof(inputs));
         var buffer = ScratchPool<float>.Rent((int)total);
         var outWeights = ScratchPool<float>.Rent(m);
         try
         {
-            var outs = new Memory<float>[m];
-            var ins = new ReadOnlyMemory<float>[m];
-            for (int k = 0; k < m; k++) ins[k] = outs[k] = new Memory<float>(buffer, k * d, d);
-            Pre.Apply(inputs, weights, outs, outWeights.AsSpan(0, m), seed);
-            Rule.Aggregate(ins, outWeights.AsSpan(0, m), output);
+            unsafe
+            {
+                fixed (float* b = buffer)
+                {
+                    int first = (int)((64 - ((nint)b & 63)) & 63) / sizeof(float);
+                    var outs = new Memory<float>[m];
+                    var ins = new ReadOnlyMemory<float>[m];
+                    for (int k = 0; k < m; k++) ins[k] = outs[k] = new Memory<float>(buffer, first + (int)(k * stride), d);
+                    Pre.Apply(inputs, weights, outs, outWeights.AsSpan(0, m), seed);
+                    Rule.Aggregate(ins, outWeights.AsSpan(0, m), output);
+                }
+            }
         }
         finally
         {

@@ -38,6 +38,8 @@ internal unsafe interface IVec<TSelf> where TSelf : unmanaged, IVec<TSelf>
     static abstract TSelf Broadcast(float x);
     static abstract TSelf Load(float* p);
     static abstract void Store(TSelf v, float* p);
+    /// <summary>Streaming store that bypasses the caches; <paramref name="p"/> must be aligned to the vector size.</summary>
+    static abstract void StoreNonTemporal(TSelf v, float* p);
     static abstract TSelf Min(TSelf a, TSelf b);
     static abstract TSelf Max(TSelf a, TSelf b);
     static abstract TSelf Add(TSelf a, TSelf b);
@@ -64,6 +66,7 @@ internal readonly unsafe struct V512 : IVec<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Broadcast(float x) => new(Vector512.Create(x));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Load(float* p) => new(Vector512.Load(p));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(V512 v, float* p) => v._v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreNonTemporal(V512 v, float* p) => v._v.StoreAlignedNonTemporal(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Min(V512 a, V512 b) => new(Vector512.MinNative(a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Max(V512 a, V512 b) => new(Vector512.MaxNative(a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Add(V512 a, V512 b) => new(a._v + b._v);
@@ -89,6 +92,7 @@ internal readonly unsafe struct V256 : IVec<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Broadcast(float x) => new(Vector256.Create(x));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Load(float* p) => new(Vector256.Load(p));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(V256 v, float* p) => v._v.Store(p);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreNonTemporal(V256 v, float* p) => v._v.StoreAlignedNonTemporal(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Min(V256 a, V256 b) => new(Vector256.MinNative(a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Max(V256 a, V256 b) => new(Vector256.MaxNative(a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Add(V256 a, V256 b) => new(a._v + b._v);
@@ -115,6 +119,7 @@ internal readonly unsafe struct V1 : IVec<V1>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V1 Broadcast(float x) => new(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V1 Load(float* p) => new(*p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(V1 v, float* p) => *p = v._v;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void StoreNonTemporal(V1 v, float* p) => *p = v._v;
     // Same semantics as vminps/vmaxps: the second operand unless the comparison holds.
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V1 Min(V1 a, V1 b) => new(a._v < b._v ? a._v : b._v);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V1 Max(V1 a, V1 b) => new(a._v > b._v ? a._v : b._v);
