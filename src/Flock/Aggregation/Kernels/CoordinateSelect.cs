@@ -86,8 +86,9 @@ internal readonly struct MeamedReducer(int n, int f) : IColumnReducer
 /// vectorised ACROSS inputs. For each chunk of <see cref="K"/> vectors of consecutive coordinates
 /// (64 coordinates at AVX-512) the n inputs' chunks are loaded into a small buffer (L1-resident),
 /// a pruned comparator network (<see cref="ComparatorNetwork"/>) runs min/max over whole vectors,
-/// and a reducer forms the output. The tail (d not a multiple of the chunk) goes through the same
-/// path on zero-padded copies. No allocation beyond per-thread scratch.
+/// and a reducer forms the output, while the chunks a few steps ahead are prefetched (n concurrent
+/// streams are more than hardware prefetchers follow). The tail (d not a multiple of the chunk)
+/// goes through the same path on zero-padded copies. No allocation beyond per-thread scratch.
 /// </summary>
 internal static unsafe class CoordinateSelect
 {
@@ -138,9 +139,11 @@ internal static unsafe class CoordinateSelect
                 int c = 0;
                 for (; c + step <= d; c += step)
                 {
+                    bool ahead = c + (Prefetch.Distance + 1) * step <= d;
                     for (int p = 0; p < n; p++)
                     {
                         float* src = rows[p] + c;
+                        if (ahead) Prefetch.Lines(src + Prefetch.Distance * step, step);
                         TV* dst = buf + p * K;
                         dst[0] = TV.Load(src);
                         dst[1] = TV.Load(src + lanes);
