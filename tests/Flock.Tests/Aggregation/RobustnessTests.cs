@@ -243,6 +243,14 @@ public class RobustnessTests
         Assert.Contains("overlaps input", Assert.Throws<ArgumentException>(() => rule.Aggregate(aliased, default, shared.AsSpan(3, 3))).Message);
     }
 
+    [Theory]
+    [MemberData(nameof(EveryRule))]
+    public void Empty_vectors_give_an_empty_output(string name)
+    {
+        var x = Rows(new float[0], new float[0], new float[0], new float[0], new float[0]);
+        MakeAny(name).Aggregate(x, default, Span<float>.Empty);
+    }
+
     public static TheoryData<string> RulesAcceptingOneInput => new()
     {
         "weighted-mean", "median", "trimmed-mean", "meamed", "nnm+trimmed-mean", "geometric-median", "centered-clipping",
