@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using Flock.Aggregation;
+using Flock.Tensors;
+
+namespace Flock.Bench;
+
+/// <summary>
+/// Aggregation throughput: Krum, coordinate-wise median and NNM on n vectors of d floats
+/// (default 50 × 1M), each reported as effective GB/s (bytes of input read once ÷ best time), and
+/// memcpy bandwidth in the same process (copying n·d floats). Last line:
+/// <c>slowest_vs_memcpy=&lt;ratio&gt;</c> (slowest rule's GB/s ÷ memcpy GB/s). Single-threaded.
+/// Options: <c>--n=50 --d=1000000 --f=12 --reps=5</c>.
+/// </summary>
+public static class AggBench
+{
+    /// <summary>Runs the benchmark and prints results; returns 0.</summary>
+    public static int Run(string[] args)
+    {
+        int n = Option(args, "n", 50), d = Option(args, "d", 1_000_000), f = Option(args, "f", 12), reps = Option(args, "reps", 5);
+        var flat = new float[(long)n * d];
+        new Rng(42).FillUniform(flat, -1f, 1f);
+        var inputs = new ReadOnlyMemory<float>[n];
+        for (int i = 0; i < n; i++) inputs[i] = new ReadOnlyMemory<float>(flat, i * d, d);
+        // NNM's outputs laid out as PreAggregated lays them out: pinned, rows on 64-byte boundaries.
+        int stride = (d + 15) / 16 * 16;
+        var mixed = GC.AllocateUninitializedArray<float>(n * stride + 16, pinned: true);
+        int first;
+        unsafe
+        {
+            fixed (float* m0 = mixed) first = (int)((64 - ((nint)m0 & 63)) & 63) / sizeof(float);
+        }
+        var outs = new Memory<float>[n];
+        for (int i = 0; i < n; i++) outs[i] = new Memory<float>(mixed, first + i * stride, d);
+        var output = new float[d];
+        var outWeights = new float[n];
+        double bytes = 4.0 * n * d;
+
+        double memcpy = Best(reps, () => flat.AsSpan().CopyTo(mixed.AsSpan(first)));
+        double memcpyGbs = bytes / memcpy / 1e9;
+        Console.WriteLine($"aggregation bench: n = {n}, d = {d}, f = {f}, best of {reps}");
+        Console.WriteLine($"memcpy           {memcpy * 1e3,8:F1} ms  {memcpyGbs,6:F2} GB/s");
+
+        var krum = new Krum(f);
+        var median = new CoordinateWiseMedian();
+        var nnm = new NearestNeighborMixing(f);
+        var rules = new (string Name, Action Run)[]
+        {
+            ("krum", () => krum.Aggregate(inputs, ReadOnlySpan<float>.Empty, output)),
+            ("median", () => median.Aggregate(inputs, ReadOnlySpan<float>.Empty, output)),
+            ("nnm", () => nnm.Apply(inputs, ReadOnlySpan<float>.Empty, outs, outWeights, 0)),
+        };
+        double slowest = double.PositiveInfinity;
+        foreach (var (name, run) in rules)
+        {
+            double t = Best(reps, run);
+            double gbs = bytes / t / 1e9;
+            slowest = Math.Min(slowest, gbs);
+            Console.WriteLine($"{name,-16} {t * 1e3,8:F1} ms  {gbs,6:F2} GB/s  ({gbs / memcpyGbs:F2} × memcpy)");
+        }
+        Console.WriteLine($"slowest_vs_memcpy={slowest / memcpyGbs:F3}");
+        return 0;
+    }
+
+    private static double Best(int reps, Action action)
+    {
+        action();
+        double best = double.PositiveInfinity;
+        for (int r = 0; r < reps; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            action();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        return best;
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        foreach (var a in args)
+            if (a.StartsWith($"--{name}=", StringComparison.Ordinal) && int.TryParse(a.AsSpan(name.Length + 3), out int v)) return v;
+        return fallback;
+    }
+}
