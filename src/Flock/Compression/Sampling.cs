@@ -1,0 +1,58 @@
+using System.Buffers;
+using System.Numerics;
+using Flock.Tensors;
+
+namespace Flock.Compression;
+
+/// <summary>Uniform sampling of distinct indices.</summary>
+internal static class Sampling
+{
+    /// <summary>
+    /// Writes a uniformly random k-subset of [0, n) into <paramref name="result"/> in increasing
+    /// order. Rejection sampling into a bitmap (of the subset, or of its complement when
+    /// k &gt; n/2), so the cost is O(min(k, n − k) + n/64) and deterministic for a generator state.
+    /// </summary>
+    public static void DistinctSorted(Rng rng, int n, int k, Span<int> result)
+    {
+        if (k <= 0) return;
+        if (k >= n)
+        {
+            for (int i = 0; i < n; i++) result[i] = i;
+            return;
+        }
+        bool complement = k > n / 2;
+        int draws = complement ? n - k : k;
+        int words = (n + 63) >> 6;
+        ulong[] bitmap = ArrayPool<ulong>.Shared.Rent(words);
+        try
+        {
+            var bits = bitmap.AsSpan(0, words);
+            bits.Clear();
+            for (int got = 0; got < draws;)
+            {
+                int i = rng.NextInt(n);
+                ulong mask = 1UL << (i & 63);
+                if ((bits[i >> 6] & mask) == 0)
+                {
+                    bits[i >> 6] |= mask;
+                    got++;
+                }
+            }
+            int o = 0;
+            for (int w = 0; w < words; w++)
+            {
+                ulong word = complement ? ~bits[w] : bits[w];
+                if (w == words - 1 && (n & 63) != 0) word &= (1UL << (n & 63)) - 1;
+                while (word != 0)
+                {
+                    result[o++] = (w << 6) + BitOperations.TrailingZeroCount(word);
+                    word &= word - 1;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<ulong>.Shared.Return(bitmap);
+        }
+    }
+}

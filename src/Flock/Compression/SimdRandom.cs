@@ -1,0 +1,57 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Flock.Tensors;
+
+namespace Flock.Compression;
+
+/// <summary>
+/// Eight independent xoshiro128** generators (Blackman &amp; Vigna) in the lanes of a Vector256,
+/// seeded from a <see cref="Rng"/>: eight uniform floats per step for the stochastic quantizers.
+/// Only Vector256 operations are used, so the stream is identical on every machine (hardware
+/// acceleration or its software fallback).
+/// </summary>
+internal struct SimdRandom
+{
+    private Vector256<uint> _s0, _s1, _s2, _s3;
+
+    public SimdRandom(Rng rng)
+    {
+        Span<uint> s = stackalloc uint[32];
+        for (int i = 0; i < 32; i += 2)
+        {
+            ulong x = rng.NextUInt64();
+            s[i] = (uint)x;
+            s[i + 1] = (uint)(x >> 32);
+        }
+        // Lane j's state is (s[j], s[8 + j], s[16 + j], s[24 + j]); an all-zero state would be stuck.
+        for (int j = 0; j < 8; j++)
+            if ((s[j] | s[8 + j] | s[16 + j] | s[24 + j]) == 0) s[j] = 0x9E3779B9u;
+        _s0 = Vector256.Create((ReadOnlySpan<uint>)s[..8]);
+        _s1 = Vector256.Create((ReadOnlySpan<uint>)s[8..16]);
+        _s2 = Vector256.Create((ReadOnlySpan<uint>)s[16..24]);
+        _s3 = Vector256.Create((ReadOnlySpan<uint>)s[24..32]);
+    }
+
+    /// <summary>Next 32 random bits in each of the eight lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<uint> NextBits()
+    {
+        var s1 = _s1;
+        var x = (s1 << 2) + s1;                                      // s1·5
+        x = (x << 7) | (x >> 25);                                    // rotl 7
+        var result = (x << 3) + x;                                   // ·9
+        var t = s1 << 9;
+        _s2 ^= _s0;
+        _s3 ^= s1;
+        _s1 = s1 ^ _s2;
+        _s0 ^= _s3;
+        _s2 ^= t;
+        _s3 = (_s3 << 11) | (_s3 >> 21);
+        return result;
+    }
+
+    /// <summary>Eight uniform floats in [0, 1), 24 random bits each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> NextFloats() =>
+        Vector256.ConvertToSingle((NextBits() >> 8).AsInt32()) * Vector256.Create(1f / (1 << 24));
+}
