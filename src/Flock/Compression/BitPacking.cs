@@ -111,6 +111,63 @@ internal static class BitPacking
         return FromBytes(Unpack(ReadPartial(source, bytes), bits));
     }
 
+    /// <summary>32 int lanes (each 0–255) of four vectors as 32 bytes, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Narrow(Vector256<int> c0, Vector256<int> c1, Vector256<int> c2, Vector256<int> c3) =>
+        Vector256.Narrow(Vector256.Narrow(c0.AsUInt32(), c1.AsUInt32()), Vector256.Narrow(c2.AsUInt32(), c3.AsUInt32()));
+
+    /// <summary>32 bytes as four vectors of eight int lanes, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<int>, Vector256<int>, Vector256<int>, Vector256<int>) Widen(Vector256<byte> codes)
+    {
+        var (lo, hi) = Vector256.Widen(codes);
+        var (a, b) = Vector256.Widen(lo);
+        var (c, d) = Vector256.Widen(hi);
+        return (a.AsInt32(), b.AsInt32(), c.AsInt32(), d.AsInt32());
+    }
+
+    /// <summary>Packs 32 codes (bytes, each &lt; 2^bits, bits ∈ {2, 4, 8}) into 4·bits bytes at <paramref name="destination"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store32(Vector256<byte> codes, int bits, Span<byte> destination)
+    {
+        ref byte dst = ref MemoryMarshal.GetReference(destination);
+        if (destination.Length < 4 * bits) throw new ArgumentException("Destination too short.", nameof(destination));
+        if (bits == 8)
+        {
+            codes.StoreUnsafe(ref dst);
+        }
+        else if (bits == 4)
+        {
+            var w = codes.AsUInt16();
+            var p = (w & Vector256.Create((ushort)0x000F)) | ((w >> 4) & Vector256.Create((ushort)0x00F0));
+            Vector256.Narrow(p, p).GetLower().StoreUnsafe(ref dst);
+        }
+        else
+        {
+            var u = codes.AsUInt32();
+            var p = (u & Vector256.Create(3u)) | ((u >> 6) & Vector256.Create(0xCu)) | ((u >> 12) & Vector256.Create(0x30u)) | ((u >> 18) & Vector256.Create(0xC0u));
+            var n = Vector256.Narrow(p, p);
+            Unsafe.WriteUnaligned(ref dst, Vector256.Narrow(n, n).AsUInt64().ToScalar());
+        }
+    }
+
+    /// <summary>Unpacks 32 codes written by <see cref="Store32"/> (bits ∈ {2, 4, 8}) into 32 bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Load32(ReadOnlySpan<byte> source, int bits)
+    {
+        if (source.Length < 4 * bits) throw new ArgumentException("Source too short.", nameof(source));
+        ref byte src = ref MemoryMarshal.GetReference(source);
+        if (bits == 8) return Vector256.LoadUnsafe(ref src);
+        if (bits == 4)
+        {
+            var v = Vector128.LoadUnsafe(ref src);
+            var w = Vector256.Create(Vector128.WidenLower(v), Vector128.WidenUpper(v));
+            return ((w & Vector256.Create((ushort)0x000F)) | ((w << 4) & Vector256.Create((ushort)0x0F00))).AsByte();
+        }
+        var b = FromBytes(Unsafe.ReadUnaligned<ulong>(ref src)).AsUInt32();
+        return ((b & Vector256.Create(3u)) | ((b << 6) & Vector256.Create(0x300u)) | ((b << 12) & Vector256.Create(0x30000u)) | ((b << 18) & Vector256.Create(0x3000000u))).AsByte();
+    }
+
     /// <summary>Reads <paramref name="count"/> (≤ 8) little-endian bytes as a ulong, zero-padded.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong ReadPartial(ReadOnlySpan<byte> source, int count)

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Flock.Compression;
 
@@ -118,19 +120,20 @@ public sealed class CountSketch : ICompressor
         writer.WriteInt32(s);
         var sketch = MemoryMarshal.Cast<byte, float>(destination.Slice(writer.Position, 4 * s));
         sketch.Clear();
-        Span<uint> hashes = stackalloc uint[SketchHash.Chunk];
+        Span<int> buckets = stackalloc int[SketchHash.Chunk];
+        Span<uint> signs = stackalloc uint[SketchHash.Chunk];
         ref float sk = ref MemoryMarshal.GetReference(sketch);
-        ref float x = ref MemoryMarshal.GetReference(input);
+        ref uint x = ref Unsafe.As<float, uint>(ref MemoryMarshal.GetReference(input));
+        ref int br = ref MemoryMarshal.GetReference(buckets);
+        ref uint sr = ref MemoryMarshal.GetReference(signs);
         for (int start = 0; start < d; start += SketchHash.Chunk)
         {
             int len = Math.Min(SketchHash.Chunk, d - start);
-            SketchHash.Fill(seed, start, hashes[..((len + 7) & ~7)]);
+            int len8 = (len + 7) & ~7;
+            SketchHash.FillBuckets(seed, start, s, buckets[..len8], signs[..len8]);
+            ref uint xs = ref Unsafe.Add(ref x, start);
             for (int j = 0; j < len; j++)
-            {
-                uint h = hashes[j];
-                uint bits = BitConverter.SingleToUInt32Bits(Unsafe.Add(ref x, start + j)) ^ SketchHash.SignMask(h);
-                Unsafe.Add(ref sk, SketchHash.Bucket(h, s)) += BitConverter.UInt32BitsToSingle(bits);
-            }
+                Unsafe.Add(ref sk, Unsafe.Add(ref br, j)) += BitConverter.UInt32BitsToSingle(Unsafe.Add(ref xs, j) ^ Unsafe.Add(ref sr, j));
         }
         return writer.Position + 4 * s;
     }
@@ -151,17 +154,39 @@ public sealed class CountSketch : ICompressor
         var sketch = MemoryMarshal.Cast<byte, float>(reader.ReadBytes(4L * s, "buckets"));
         reader.End();
 
-        Span<uint> hashes = stackalloc uint[SketchHash.Chunk];
+        Span<int> buckets = stackalloc int[SketchHash.Chunk];
+        Span<uint> signs = stackalloc uint[SketchHash.Chunk];
         ref float sk = ref MemoryMarshal.GetReference(sketch);
         ref float o = ref MemoryMarshal.GetReference(output);
+        ref int br = ref MemoryMarshal.GetReference(buckets);
+        ref uint sr = ref MemoryMarshal.GetReference(signs);
+        var vscale = Vector256.Create(scale);
         for (int start = 0; start < d; start += SketchHash.Chunk)
         {
             int len = Math.Min(SketchHash.Chunk, d - start);
-            SketchHash.Fill(seed, start, hashes[..((len + 7) & ~7)]);
-            for (int j = 0; j < len; j++)
+            int len8 = (len + 7) & ~7;
+            SketchHash.FillBuckets(seed, start, s, buckets[..len8], signs[..len8]);
+            int j = 0;
+            if (Avx2.IsSupported)
             {
-                uint h = hashes[j];
-                float value = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(Unsafe.Add(ref sk, SketchHash.Bucket(h, s))) ^ SketchHash.SignMask(h));
+                unsafe
+                {
+                    fixed (float* table = sketch)
+                    {
+                        for (; j <= len - 8; j += 8)
+                        {
+                            var g = Avx2.GatherVector256(table, Vector256.LoadUnsafe(ref br, (nuint)j), 4);
+                            var v = (g.AsUInt32() ^ Vector256.LoadUnsafe(ref sr, (nuint)j)).AsSingle();
+                            ref float dst = ref Unsafe.Add(ref o, start + j);
+                            if (accumulate) v = Vector256.LoadUnsafe(ref dst) + v * vscale;
+                            v.StoreUnsafe(ref dst);
+                        }
+                    }
+                }
+            }
+            for (; j < len; j++)
+            {
+                float value = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(Unsafe.Add(ref sk, Unsafe.Add(ref br, j))) ^ Unsafe.Add(ref sr, j));
                 ref float dst = ref Unsafe.Add(ref o, start + j);
                 dst = accumulate ? dst + value * scale : value;
             }

@@ -116,6 +116,7 @@ public sealed class Qsgd : ICompressor
         pos += 4 * buckets;
         var codes = destination[pos..];
         var rng = new SimdRandom(context.CreateRng("qsgd"));
+        Span<float> uniforms = stackalloc float[Chunk];
         for (int b = 0; b < buckets; b++)
         {
             int start = b * bucket, len = Math.Min(bucket, d - start);
@@ -124,41 +125,57 @@ public sealed class Qsgd : ICompressor
             if (!float.IsFinite(norm))
                 throw new ArgumentException($"QSGD cannot encode bucket {b} (entries {start}–{start + len - 1}): its norm is {norm}; the input has NaN or infinite entries.", nameof(input));
             BinaryPrimitives.WriteSingleLittleEndian(norms[(4 * b)..], norm);
-            QuantizeBucket(x, codes[(int)((long)start * bits / 8)..], norm > 0 ? s / norm : 0f, s, bits, ref rng);
+            float scale = norm > 0 ? s / norm : 0f;
+            for (int c = 0; c < len; c += Chunk)
+            {
+                int n = Math.Min(Chunk, len - c);
+                rng.FillFloats(uniforms[..((n + 7) & ~7)]);
+                QuantizeChunk(x.Slice(c, n), uniforms, codes[(int)((long)(start + c) * bits / 8)..], scale, s, bits);
+            }
         }
         return pos + (int)(((long)d * bits + 7) / 8);
     }
 
-    private static void QuantizeBucket(ReadOnlySpan<float> x, Span<byte> codes, float scale, int s, int bits, ref SimdRandom rng)
+    /// <summary>Uniforms drawn per refill (a multiple of 32, and bucket offsets stay byte-aligned).</summary>
+    private const int Chunk = 512;
+
+    /// <summary>Quantizes up to <see cref="Chunk"/> entries with their uniforms and packs the codes.</summary>
+    private static void QuantizeChunk(ReadOnlySpan<float> x, ReadOnlySpan<float> uniforms, Span<byte> codes, float scale, int s, int bits)
     {
         int n = x.Length, i = 0, o = 0;
         ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float ur = ref MemoryMarshal.GetReference(uniforms);
         var vscale = Vector256.Create(scale);
         var vs = Vector256.Create((float)s);
-        for (; i <= n - 8; i += 8, o += bits)
+        for (; i <= n - 32; i += 32, o += 4 * bits)
         {
-            var q = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i), vscale, vs, ref rng);
-            BitPacking.WritePartial(codes[o..], BitPacking.Pack(BitPacking.ToBytes(q), bits), bits);
+            var c0 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref ur, (nuint)i), vscale, vs);
+            var c1 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i + 8), Vector256.LoadUnsafe(ref ur, (nuint)i + 8), vscale, vs);
+            var c2 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i + 16), Vector256.LoadUnsafe(ref ur, (nuint)i + 16), vscale, vs);
+            var c3 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i + 24), Vector256.LoadUnsafe(ref ur, (nuint)i + 24), vscale, vs);
+            BitPacking.Store32(BitPacking.Narrow(c0, c1, c2, c3), bits, codes[o..]);
         }
+        for (; i <= n - 8; i += 8, o += bits)
+            BitPacking.WriteGroup(codes[o..], Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref ur, (nuint)i), vscale, vs), bits);
         if (i < n)
         {
             Span<float> tail = stackalloc float[8];
             tail.Clear();
             x[i..].CopyTo(tail);
             int valid = n - i;
-            var q = Quantize(Vector256.Create((ReadOnlySpan<float>)tail), vscale, vs, ref rng);
-            ulong bytes = BitPacking.ToBytes(q) & (ulong.MaxValue >> (64 - 8 * valid));   // padding codes → 0
-            BitPacking.WritePartial(codes[o..], BitPacking.Pack(bytes, bits), (valid * bits + 7) / 8);
+            var q = Quantize(Vector256.Create((ReadOnlySpan<float>)tail), Vector256.LoadUnsafe(ref ur, (nuint)i), vscale, vs);
+            var keep = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(valid));
+            BitPacking.WriteGroup(codes[o..], q & keep, bits, valid);      // padding codes → 0
         }
     }
 
-    /// <summary>Codes s + sign·ℓ for eight entries, ℓ = ⌊r⌋ or ⌈r⌉ with r = min(|x|·scale, s).</summary>
+    /// <summary>Codes s + sign·ℓ for eight entries, ℓ = ⌊r⌋ or ⌈r⌉ with r = min(|x|·scale, s), up when u &lt; r − ⌊r⌋.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Quantize(Vector256<float> x, Vector256<float> scale, Vector256<float> s, ref SimdRandom rng)
+    private static Vector256<int> Quantize(Vector256<float> x, Vector256<float> u, Vector256<float> scale, Vector256<float> s)
     {
         var r = Vector256.Min(Vector256.Abs(x) * scale, s);
         var floor = Vector256.Floor(r);
-        var up = Vector256.LessThan(rng.NextFloats(), r - floor);
+        var up = Vector256.LessThan(u, r - floor);
         var level = Vector256.ConditionalSelect(up, floor + Vector256<float>.One, floor);
         var code = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), s - level, s + level);
         return Vector256.ConvertToInt32(code);
@@ -204,6 +221,15 @@ public sealed class Qsgd : ICompressor
             var vscale = Vector256.Create(scale);
             var c = codes[(int)((long)start * bits / 8)..];
             int i = 0, p = 0;
+            for (; i <= len - 32; i += 32, p += 4 * bits)
+            {
+                var (q0, q1, q2, q3) = BitPacking.Widen(BitPacking.Load32(c[p..], bits));
+                ref float dst = ref Unsafe.Add(ref o, start + i);
+                Emit(ref dst, 0, q0, vs, step, vscale, accumulate);
+                Emit(ref dst, 8, q1, vs, step, vscale, accumulate);
+                Emit(ref dst, 16, q2, vs, step, vscale, accumulate);
+                Emit(ref dst, 24, q3, vs, step, vscale, accumulate);
+            }
             for (; i <= len - 8; i += 8, p += bits)
             {
                 var q = BitPacking.FromBytes(BitPacking.Unpack(BitPacking.ReadPartial(c[p..], bits), bits));
@@ -224,6 +250,14 @@ public sealed class Qsgd : ICompressor
                 }
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Emit(ref float dst, nuint offset, Vector256<int> code, Vector256<int> s, Vector256<float> step, Vector256<float> scale, bool accumulate)
+    {
+        var value = Vector256.ConvertToSingle(code - s) * step;
+        if (accumulate) value = Vector256.LoadUnsafe(ref dst, offset) + value * scale;
+        value.StoreUnsafe(ref dst, offset);
     }
 
     /// <summary>Every code ≤ 2s and the padding bits of the last byte zero.</summary>

@@ -25,7 +25,7 @@ namespace Flock.Compression;
 /// 32-bit uniform per side by comparison with a table of (1 − q)^g·2^32, which is exactly the
 /// distribution of independent Bernoulli(q) keeps up to the 2^−32 resolution of the uniforms;
 /// the walk stops at the always-kept ends. The rounding uniform has 24 bits. Randomness: eight
-/// xoshiro128** lanes seeded from (seed, node, round, "rqm"). NaN entries are treated as 0.
+/// xoshiro128** lanes seeded from (seed, node, round, "rqm"), drawn in blocks of 512 entries. NaN entries are treated as 0.
 /// </para>
 /// <para>
 /// <b>UNCONFIRMED</b> (the algorithm sheet could not check these against the paper): the level
@@ -50,7 +50,8 @@ public sealed class RandomizedQuantization : ICompressor
 
     private const int BodyHeaderLength = 17;
 
-    private readonly uint[] _dropThresholds;
+    private readonly int[] _dropThresholds;
+    private readonly int _unconditional;
 
     /// <summary>Creates the mechanism.</summary>
     /// <param name="clipBound">Clipping bound c (finite, &gt; 0).</param>
@@ -72,6 +73,9 @@ public sealed class RandomizedQuantization : ICompressor
             throw new ArgumentOutOfRangeException(nameof(extension), extension, $"Invalid grid: c + Δ = {ClipBound + Extension} overflows.");
         BitsPerEntry = BitsFor(levels);
         _dropThresholds = DropThresholds(keepProbability, levels);
+        // Comparisons g < unconditional run without a branch: the smallest g with (1 − q)^g ≤ 1/256.
+        _unconditional = 1;
+        while (_unconditional < _dropThresholds.Length && Math.Pow(1.0 - keepProbability, _unconditional) > 1.0 / 256) _unconditional++;
     }
 
     /// <summary>Clipping bound c: entries are clipped to [−c, c].</summary>
@@ -113,17 +117,20 @@ public sealed class RandomizedQuantization : ICompressor
 
     private static float Spacing(float c, float delta, int levels) => 2 * (c + delta) / (levels - 1);
 
-    /// <summary>t[g] = round((1 − q)^g · 2^32) for g ≥ 1 while it is positive (t[0] unused).</summary>
-    private static uint[] DropThresholds(float q, int levels)
+    /// <summary>
+    /// t[g] = round((1 − q)^g · 2^32) for g ≥ 1 while it is positive (t[0] unused), stored with
+    /// the top bit flipped so that a signed comparison orders them as unsigned values.
+    /// </summary>
+    private static int[] DropThresholds(float q, int levels)
     {
-        var list = new List<uint> { uint.MaxValue };
+        var list = new List<int> { int.MaxValue };
         double p = 1;
         for (int g = 1; g < levels; g++)
         {
             p *= 1.0 - q;
             double t = Math.Round(p * 4294967296.0);
             if (t < 1) break;
-            list.Add((uint)Math.Min(t, uint.MaxValue));
+            list.Add((int)((uint)Math.Min(t, uint.MaxValue) ^ 0x80000000u));
         }
         return list.ToArray();
     }
@@ -152,56 +159,104 @@ public sealed class RandomizedQuantization : ICompressor
         writer.WriteByte((byte)bits);
         var codes = destination[writer.Position..];
         var rng = new SimdRandom(context.CreateRng("rqm"));
-        float c = ClipBound, top = c + Extension;
-        var vc = Vector256.Create(c);
-        var vtop = Vector256.Create(top);
-        var vinv = Vector256.Create((Levels - 1) / (2 * top));
-        var vlast = Vector256.Create(Levels - 1);
-        var vmaxLow = Vector256.Create(Levels - 2);
+        var k = new Constants(ClipBound, ClipBound + Extension, Levels);
+        ReadOnlySpan<int> thresholds = _dropThresholds;
+        int unconditional = _unconditional;
+        Span<uint> lowBits = stackalloc uint[Chunk];
+        Span<uint> highBits = stackalloc uint[Chunk];
+        Span<float> uniforms = stackalloc float[Chunk];
+        Span<float> tail = stackalloc float[8];
         ref float x = ref MemoryMarshal.GetReference(input);
-        int i = 0, o = 0;
-        for (; i <= d - 8; i += 8, o += bits)
-            BitPacking.WriteGroup(codes[o..], Quantize(Vector256.LoadUnsafe(ref x, (nuint)i), vc, vtop, vinv, vlast, vmaxLow, ref rng), bits);
-        if (i < d)
+        bool wide = bits is 2 or 4 or 8;
+        for (int start = 0; start < d; start += Chunk)
         {
-            Span<float> tail = stackalloc float[8];
-            tail.Clear();
-            input[i..].CopyTo(tail);
-            int valid = d - i;
-            var q = Quantize(Vector256.Create((ReadOnlySpan<float>)tail), vc, vtop, vinv, vlast, vmaxLow, ref rng);
-            var keep = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(valid));
-            BitPacking.WriteGroup(codes[o..], q & keep, bits, valid);
+            int n = Math.Min(Chunk, d - start), n8 = (n + 7) & ~7;
+            rng.Fill(lowBits[..n8]);
+            rng.Fill(highBits[..n8]);
+            rng.FillFloats(uniforms[..n8]);
+            ref uint lo = ref MemoryMarshal.GetReference(lowBits);
+            ref uint hi = ref MemoryMarshal.GetReference(highBits);
+            ref float un = ref MemoryMarshal.GetReference(uniforms);
+            var chunkCodes = codes[(int)((long)start * bits / 8)..];
+            int i = 0, o = 0;
+            if (wide)
+            {
+                for (; i <= n - 32; i += 32, o += 4 * bits)
+                {
+                    var c0 = Quantize(Vector256.LoadUnsafe(ref x, (nuint)(start + i)), Vector256.LoadUnsafe(ref lo, (nuint)i), Vector256.LoadUnsafe(ref hi, (nuint)i), Vector256.LoadUnsafe(ref un, (nuint)i), k, thresholds, unconditional);
+                    var c1 = Quantize(Vector256.LoadUnsafe(ref x, (nuint)(start + i + 8)), Vector256.LoadUnsafe(ref lo, (nuint)i + 8), Vector256.LoadUnsafe(ref hi, (nuint)i + 8), Vector256.LoadUnsafe(ref un, (nuint)i + 8), k, thresholds, unconditional);
+                    var c2 = Quantize(Vector256.LoadUnsafe(ref x, (nuint)(start + i + 16)), Vector256.LoadUnsafe(ref lo, (nuint)i + 16), Vector256.LoadUnsafe(ref hi, (nuint)i + 16), Vector256.LoadUnsafe(ref un, (nuint)i + 16), k, thresholds, unconditional);
+                    var c3 = Quantize(Vector256.LoadUnsafe(ref x, (nuint)(start + i + 24)), Vector256.LoadUnsafe(ref lo, (nuint)i + 24), Vector256.LoadUnsafe(ref hi, (nuint)i + 24), Vector256.LoadUnsafe(ref un, (nuint)i + 24), k, thresholds, unconditional);
+                    BitPacking.Store32(BitPacking.Narrow(c0, c1, c2, c3), bits, chunkCodes[o..]);
+                }
+            }
+            for (; i <= n - 8; i += 8, o += bits)
+                BitPacking.WriteGroup(chunkCodes[o..], Quantize(Vector256.LoadUnsafe(ref x, (nuint)(start + i)), Vector256.LoadUnsafe(ref lo, (nuint)i), Vector256.LoadUnsafe(ref hi, (nuint)i), Vector256.LoadUnsafe(ref un, (nuint)i), k, thresholds, unconditional), bits);
+            if (i < n)
+            {
+                tail.Clear();
+                input.Slice(start + i, n - i).CopyTo(tail);
+                int valid = n - i;
+                var q = Quantize(Vector256.Create((ReadOnlySpan<float>)tail), Vector256.LoadUnsafe(ref lo, (nuint)i), Vector256.LoadUnsafe(ref hi, (nuint)i), Vector256.LoadUnsafe(ref un, (nuint)i), k, thresholds, unconditional);
+                var keep = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(valid));
+                BitPacking.WriteGroup(chunkCodes[o..], q & keep, bits, valid);
+            }
         }
         return writer.Position + (int)(((long)d * bits + 7) / 8);
     }
 
-    /// <summary>Level indices for eight entries.</summary>
+    /// <summary>Entries per refill of the random buffers (a multiple of 32).</summary>
+    private const int Chunk = 512;
+
+    private readonly struct Constants(float c, float top, int levels)
+    {
+        public readonly Vector256<float> C = Vector256.Create(c);
+        public readonly Vector256<float> Top = Vector256.Create(top);
+        public readonly Vector256<float> Inverse = Vector256.Create((levels - 1) / (2 * top));
+        public readonly Vector256<int> Last = Vector256.Create(levels - 1);
+        public readonly Vector256<int> MaxLow = Vector256.Create(levels - 2);
+    }
+
+    /// <summary>Level indices for eight entries, given two 32-bit uniforms per entry for the walks and one float uniform for the rounding.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Vector256<int> Quantize(Vector256<float> x, Vector256<float> c, Vector256<float> top, Vector256<float> inv, Vector256<int> last, Vector256<int> maxLow, ref SimdRandom rng)
+    private static Vector256<int> Quantize(Vector256<float> x, Vector256<uint> uLow, Vector256<uint> uHigh, Vector256<float> u, in Constants k, ReadOnlySpan<int> thresholds, int unconditional)
     {
         x = Vector256.ConditionalSelect(Vector256.Equals(x, x), x, Vector256<float>.Zero);   // NaN → 0
-        x = Vector256.Min(Vector256.Max(x, -c), c);
-        var p = (x + top) * inv;                                                            // position in level units
-        var j0 = Vector256.Min(Vector256.Max(Vector256.ConvertToInt32(Vector256.Floor(p)), Vector256<int>.Zero), maxLow);
-        // Dropped levels below (starting at j0) and above (starting at j0 + 1): geometric counts.
-        var uLow = rng.NextBits();
-        var uHigh = rng.NextBits();
+        x = Vector256.Min(Vector256.Max(x, -k.C), k.C);
+        var p = (x + k.Top) * k.Inverse;                                                    // position in level units
+        var j0 = Vector256.Min(Vector256.Max(Vector256.ConvertToInt32(Vector256.Floor(p)), Vector256<int>.Zero), k.MaxLow);
+        // Dropped levels below (from j0 down) and above (from j0 + 1 up): geometric counts,
+        // G ≥ g exactly when the uniform is below round((1 − q)^g·2^32).
+        // Thresholds and uniforms are compared as signed ints after flipping the top bit (an
+        // unsigned comparison without the emulation AVX2 needs). The first `unconditional`
+        // comparisons run without a data-dependent branch (a lane survives them with probability
+        // ≤ 1/256), the rest only while some lane is still walking.
+        var flip = Vector256.Create(int.MinValue);
+        var low = uLow.AsInt32() ^ flip;
+        var high = uHigh.AsInt32() ^ flip;
         var gLow = Vector256<int>.Zero;
         var gHigh = Vector256<int>.Zero;
-        var t = _dropThresholds;
-        for (int g = 1; g < t.Length; g++)
+        int g = 1;
+        for (; g < unconditional; g++)
         {
-            var th = Vector256.Create(t[g]);
-            var dl = Vector256.LessThan(uLow, th).AsInt32();
-            var dh = Vector256.LessThan(uHigh, th).AsInt32();
-            if ((dl | dh) == Vector256<int>.Zero) break;
-            gLow -= dl;                                                                     // mask is −1 where dropped
-            gHigh -= dh;
+            var th = Vector256.Create(thresholds[g]);
+            gLow += Vector256.GreaterThan(th, low);                                         // −1 where dropped
+            gHigh += Vector256.GreaterThan(th, high);
         }
+        for (; g < thresholds.Length; g++)
+        {
+            var th = Vector256.Create(thresholds[g]);
+            var dl = Vector256.GreaterThan(th, low);
+            var dh = Vector256.GreaterThan(th, high);
+            if ((dl | dh) == Vector256<int>.Zero) break;
+            gLow += dl;
+            gHigh += dh;
+        }
+        gLow = -gLow;
+        gHigh = -gHigh;
         var lo = Vector256.Max(j0 - gLow, Vector256<int>.Zero);
-        var hi = Vector256.Min(j0 + Vector256<int>.One + gHigh, last);
-        var flo = Vector256.ConvertToSingle(lo);
-        var up = Vector256.LessThan(rng.NextFloats() * Vector256.ConvertToSingle(hi - lo), p - flo);
+        var hi = Vector256.Min(j0 + Vector256<int>.One + gHigh, k.Last);
+        var up = Vector256.LessThan(u * Vector256.ConvertToSingle(hi - lo), p - Vector256.ConvertToSingle(lo));
         return Vector256.ConditionalSelect(up.AsInt32(), hi, lo);
     }
 

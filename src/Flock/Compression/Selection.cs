@@ -73,10 +73,13 @@ internal static class Selection
 
     /// <summary>
     /// DGC's threshold rule: sample ~<paramref name="sampleFraction"/> of |x|, take the threshold
-    /// that keeps k of the sample, count; while the count is above 1.3·k multiply the threshold by
-    /// 1.3, while below 0.8·k multiply it by 0.8 (at most 10 adjustments); then keep the exact top-k
-    /// among the candidates if there are more than k. Returns the number selected (≤ k, possibly
-    /// fewer when the count ended in [0.8·k, k) or the adjustments ran out).
+    /// that keeps k of the sample and count the entries at or above it; refine at most 10 times
+    /// until the count is within [0.8·k, 1.3·k]: multiply by 1.3 (too many) or 0.8 (too few) as in
+    /// the paper's code until the target is bracketed, then bisect the bracket (multiplying alone
+    /// can jump back and forth across a dense cluster of magnitudes forever). If no count lands in
+    /// the window, the smallest threshold seen with more than k entries is used (or, if there is
+    /// none, the last one). Among the candidates, the exact top-k is kept when there are more than
+    /// k. Returns the number selected (≤ k; fewer when the accepted count is in [0.8·k, k)).
     /// </summary>
     public static int Dgc(ReadOnlySpan<float> x, int k, double sampleFraction, Rng rng, Span<int> result)
     {
@@ -95,19 +98,34 @@ internal static class Selection
             var s = sample.AsSpan(0, m);
             for (int j = 0; j < m; j++) s[j] = Kernels.MagnitudeKey(x[rng.NextInt(d)]);
             int ks = (int)Math.Clamp(Math.Ceiling((double)m * k / d), 1, m);
-            t = Math.Max(0f, KthLargest(s, ks));
+            t = KthLargest(s, ks);
         }
         finally
         {
             ArrayPool<float>.Shared.Return(sample);
         }
-        int c = Kernels.CountAtLeast(x, t);
-        for (int iter = 0; iter < 10; iter++)
+        if (!(t > 0)) t = float.Epsilon;                       // most of the sample is zero
+        float tooMany = 0f, tooFew = float.PositiveInfinity;     // bracket: count(tooMany) > 1.3k, count(tooFew) < 0.8k
+        int c = Kernels.CountAtLeast(x, t), cTooMany = 0;
+        for (int iter = 0; iter < 10 && (c > 1.3 * k || c < 0.8 * k); iter++)
         {
-            if (c > 1.3 * k) t *= 1.3f;
-            else if (c < 0.8 * k) t *= 0.8f;
-            else break;
+            if (c > 1.3 * k)
+            {
+                tooMany = t;
+                cTooMany = c;
+                t = float.IsPositiveInfinity(tooFew) ? t * 1.3f : 0.5f * (t + tooFew);
+            }
+            else
+            {
+                tooFew = t;
+                t = tooMany == 0f ? t * 0.8f : 0.5f * (tooMany + t);
+            }
             c = Kernels.CountAtLeast(x, t);
+        }
+        if ((c > 1.3 * k || c < 0.8 * k) && tooMany > 0f && c < k)
+        {
+            t = tooMany;
+            c = cTooMany;
         }
         if (c == 0) return 0;
         int[] cand = ArrayPool<int>.Shared.Rent(c);

@@ -1,4 +1,4 @@
-using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Flock.Tensors;
 
@@ -32,26 +32,38 @@ internal struct SimdRandom
         _s3 = Vector256.Create((ReadOnlySpan<uint>)s[24..32]);
     }
 
-    /// <summary>Next 32 random bits in each of the eight lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<uint> NextBits()
+    /// <summary>
+    /// Fills <paramref name="bits"/> (length a multiple of 8) with random 32-bit values, eight per
+    /// step (lane j of step t goes to index 8t + j). The state lives in registers during the loop.
+    /// </summary>
+    public void Fill(Span<uint> bits)
     {
-        var s1 = _s1;
-        var x = (s1 << 2) + s1;                                      // s1·5
-        x = (x << 7) | (x >> 25);                                    // rotl 7
-        var result = (x << 3) + x;                                   // ·9
-        var t = s1 << 9;
-        _s2 ^= _s0;
-        _s3 ^= s1;
-        _s1 = s1 ^ _s2;
-        _s0 ^= _s3;
-        _s2 ^= t;
-        _s3 = (_s3 << 11) | (_s3 >> 21);
-        return result;
+        var s0 = _s0; var s1 = _s1; var s2 = _s2; var s3 = _s3;
+        ref uint o = ref MemoryMarshal.GetReference(bits);
+        for (int i = 0; i + 8 <= bits.Length; i += 8)
+        {
+            var x = (s1 << 2) + s1;                                  // s1·5
+            x = (x << 7) | (x >> 25);                                // rotl 7
+            ((x << 3) + x).StoreUnsafe(ref o, (nuint)i);             // ·9
+            var t = s1 << 9;
+            s2 ^= s0;
+            s3 ^= s1;
+            s1 ^= s2;
+            s0 ^= s3;
+            s2 ^= t;
+            s3 = (s3 << 11) | (s3 >> 21);
+        }
+        _s0 = s0; _s1 = s1; _s2 = s2; _s3 = s3;
     }
 
-    /// <summary>Eight uniform floats in [0, 1), 24 random bits each.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> NextFloats() =>
-        Vector256.ConvertToSingle((NextBits() >> 8).AsInt32()) * Vector256.Create(1f / (1 << 24));
+    /// <summary>Fills <paramref name="values"/> (length a multiple of 8) with uniform floats in [0, 1), 24 random bits each.</summary>
+    public void FillFloats(Span<float> values)
+    {
+        var bits = MemoryMarshal.Cast<float, uint>(values);
+        Fill(bits);
+        ref uint b = ref MemoryMarshal.GetReference(bits);
+        var scale = Vector256.Create(1f / (1 << 24));
+        for (int i = 0; i + 8 <= bits.Length; i += 8)
+            (Vector256.ConvertToSingle((Vector256.LoadUnsafe(ref b, (nuint)i) >> 8).AsInt32()) * scale).AsUInt32().StoreUnsafe(ref b, (nuint)i);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Flock.Compression;
@@ -55,6 +56,31 @@ internal static class SketchHash
         for (int j = 0; j < hashes.Length; j += 8)
         {
             Fmix(Fmix(idx ^ a) + b).StoreUnsafe(ref hashes[j]);
+            idx += eight;
+        }
+    }
+
+    /// <summary>
+    /// Buckets (⌊h·s/2^32⌋, exact) and sign masks of indices start … start + buckets.Length − 1
+    /// (length a multiple of 8).
+    /// </summary>
+    public static void FillBuckets(ulong seed, int start, int size, Span<int> buckets, Span<uint> signs)
+    {
+        var a = Vector256.Create((uint)seed);
+        var b = Vector256.Create((uint)(seed >> 32));
+        var idx = Vector256.Create((uint)start) + Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
+        var eight = Vector256.Create(8u);
+        var vs = Vector256.Create((ulong)(uint)size);
+        var signMul = Vector256.Create(0x2C1B3C6Du);
+        var signBit = Vector256.Create(0x80000000u);
+        ref int bo = ref MemoryMarshal.GetReference(buckets);
+        ref uint so = ref MemoryMarshal.GetReference(signs);
+        for (int j = 0; j < buckets.Length; j += 8)
+        {
+            var h = Fmix(Fmix(idx ^ a) + b);
+            var (lo, hi) = Vector256.Widen(h);
+            Vector256.Narrow((lo * vs) >> 32, (hi * vs) >> 32).AsInt32().StoreUnsafe(ref bo, (nuint)j);
+            ((h * signMul) & signBit).StoreUnsafe(ref so, (nuint)j);
             idx += eight;
         }
     }

@@ -10,13 +10,13 @@ namespace Flock.Compression;
 /// matrix H (entries ±1, H·H = n·I), for lengths that are powers of two. O(n log n) additions,
 /// cache-blocked: all butterflies with strides below 4096 run on L1-resident blocks (three levels
 /// per vector pass, the strides 1, 2 and 4 by in-register shuffles), and the larger strides run on
-/// column panels that fit in L2, so the vector is streamed from memory twice. The order of the
+/// column panels of at most 1024 rows that fit in L2 (recursively for very long vectors). The order of the
 /// additions depends only on n, so results are identical on every machine.
 /// </summary>
 public static class WalshHadamard
 {
     private const int BlockLength = 1 << 12;
-    private const int PanelFloats = 1 << 16;
+    private const int PanelFloats = 1 << 18;
 
     /// <summary>Transforms <paramref name="data"/> in place (unnormalized: apply 1/√n for the orthonormal transform).</summary>
     /// <exception cref="ArgumentException">The length is not a power of two (0 and 1 are allowed: nothing to do).</exception>
@@ -38,14 +38,30 @@ public static class WalshHadamard
                     }
             return;
         }
-        int block = Math.Min(n, BlockLength);
-        for (int b = 0; b < n; b += block) TransformBlock(ref Unsafe.Add(ref r, b), block);
-        if (n == block) return;
+        TransformRecursive(ref r, n);
+    }
+
+    /// <summary>
+    /// Blocks of length b are transformed first (recursively), then the strides b … n/2 run on
+    /// column panels of the (n/b)×b row-major view. b is chosen so that there are at most
+    /// <see cref="MaxRows"/> rows: a panel then touches few enough pages to stay in the TLB.
+    /// </summary>
+    private static void TransformRecursive(ref float r, int n)
+    {
+        if (n <= BlockLength)
+        {
+            TransformBlock(ref r, n);
+            return;
+        }
+        int block = Math.Max(BlockLength, n / MaxRows);
+        for (int b = 0; b < n; b += block) TransformRecursive(ref Unsafe.Add(ref r, b), block);
         int rows = n / block;
         int panel = Math.Clamp(PanelFloats / rows, 8, block);
         for (int col = 0; col < block; col += panel)
-            Levels(ref Unsafe.Add(ref r, col), n, block, panel);
+            Levels(ref Unsafe.Add(ref r, col), n, block, panel, columnsAreStride: false);
     }
+
+    private const int MaxRows = 1024;
 
     /// <summary>All levels with strides below <paramref name="length"/> on one contiguous block.</summary>
     private static void TransformBlock(ref float p, int length)
@@ -95,10 +111,6 @@ public static class WalshHadamard
             }
         }
     }
-
-    /// <summary>The levels with strides block … n/2 on a panel of <paramref name="columns"/> columns starting at <paramref name="p"/>.</summary>
-    private static void Levels(ref float p, int total, int block, int columns) =>
-        Levels(ref p, total, block, columns, columnsAreStride: false);
 
     private static void Radix8(ref float p, int h, int cols)
     {
