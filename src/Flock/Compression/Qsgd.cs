@@ -27,7 +27,7 @@ namespace Flock.Compression;
 /// bits first, padding bits zero. The decoder rejects codes above 2s.
 /// </para>
 /// <para>
-/// Randomness: eight xoshiro128** lanes seeded from (seed, node, round, "qsgd"); uniform
+/// Randomness: sixteen xoshiro128** lanes seeded from (seed, node, round, "qsgd"); uniform
 /// variates have 24 bits, so the rounding probabilities are exact to 2^−24. Stateless.
 /// </para>
 /// </remarks>
@@ -129,7 +129,7 @@ public sealed class Qsgd : ICompressor
             for (int c = 0; c < len; c += Chunk)
             {
                 int n = Math.Min(Chunk, len - c);
-                rng.FillFloats(uniforms[..((n + 7) & ~7)]);
+                rng.FillFloats(uniforms[..((n + 15) & ~15)]);
                 QuantizeChunk(x.Slice(c, n), uniforms, codes[(int)((long)(start + c) * bits / 8)..], scale, s, bits);
             }
         }

@@ -24,8 +24,9 @@ namespace Flock.Compression;
 /// below (and above) the entry's grid cell is geometric, P(G ≥ g) = (1 − q)^g, sampled from one
 /// 32-bit uniform per side by comparison with a table of (1 − q)^g·2^32, which is exactly the
 /// distribution of independent Bernoulli(q) keeps up to the 2^−32 resolution of the uniforms;
-/// the walk stops at the always-kept ends. The rounding uniform has 24 bits. Randomness: eight
-/// xoshiro128** lanes seeded from (seed, node, round, "rqm"), drawn in blocks of 512 entries. NaN entries are treated as 0.
+/// the walk stops at the always-kept ends. The rounding uniform has 24 bits. Randomness: sixteen
+/// xoshiro128** lanes seeded from (seed, node, round, "rqm"), drawn in blocks of 512 entries.
+/// NaN entries are treated as 0.
 /// </para>
 /// <para>
 /// <b>UNCONFIRMED</b> (the algorithm sheet could not check these against the paper): the level
@@ -159,48 +160,18 @@ public sealed class RandomizedQuantization : ICompressor
         writer.WriteByte((byte)bits);
         var codes = destination[writer.Position..];
         var rng = new SimdRandom(context.CreateRng("rqm"));
-        var k = new Constants(ClipBound, ClipBound + Extension, Levels);
-        ReadOnlySpan<int> thresholds = _dropThresholds;
-        int unconditional = _unconditional;
         Span<uint> lowBits = stackalloc uint[Chunk];
         Span<uint> highBits = stackalloc uint[Chunk];
         Span<float> uniforms = stackalloc float[Chunk];
-        Span<float> tail = stackalloc float[8];
-        ref float x = ref MemoryMarshal.GetReference(input);
-        bool wide = bits is 2 or 4 or 8;
+        Span<int> levels = stackalloc int[Chunk];
         for (int start = 0; start < d; start += Chunk)
         {
-            int n = Math.Min(Chunk, d - start), n8 = (n + 7) & ~7;
-            rng.Fill(lowBits[..n8]);
-            rng.Fill(highBits[..n8]);
-            rng.FillFloats(uniforms[..n8]);
-            ref uint lo = ref MemoryMarshal.GetReference(lowBits);
-            ref uint hi = ref MemoryMarshal.GetReference(highBits);
-            ref float un = ref MemoryMarshal.GetReference(uniforms);
-            var chunkCodes = codes[(int)((long)start * bits / 8)..];
-            int i = 0, o = 0;
-            if (wide)
-            {
-                for (; i <= n - 32; i += 32, o += 4 * bits)
-                {
-                    var c0 = Quantize(Vector256.LoadUnsafe(ref x, (nuint)(start + i)), Vector256.LoadUnsafe(ref lo, (nuint)i), Vector256.LoadUnsafe(ref hi, (nuint)i), Vector256.LoadUnsafe(ref un, (nuint)i), k, thresholds, unconditional);
-                    var c1 = Quantize(Vector256.LoadUnsafe(ref x, (nuint)(start + i + 8)), Vector256.LoadUnsafe(ref lo, (nuint)i + 8), Vector256.LoadUnsafe(ref hi, (nuint)i + 8), Vector256.LoadUnsafe(ref un, (nuint)i + 8), k, thresholds, unconditional);
-                    var c2 = Quantize(Vector256.LoadUnsafe(ref x, (nuint)(start + i + 16)), Vector256.LoadUnsafe(ref lo, (nuint)i + 16), Vector256.LoadUnsafe(ref hi, (nuint)i + 16), Vector256.LoadUnsafe(ref un, (nuint)i + 16), k, thresholds, unconditional);
-                    var c3 = Quantize(Vector256.LoadUnsafe(ref x, (nuint)(start + i + 24)), Vector256.LoadUnsafe(ref lo, (nuint)i + 24), Vector256.LoadUnsafe(ref hi, (nuint)i + 24), Vector256.LoadUnsafe(ref un, (nuint)i + 24), k, thresholds, unconditional);
-                    BitPacking.Store32(BitPacking.Narrow(c0, c1, c2, c3), bits, chunkCodes[o..]);
-                }
-            }
-            for (; i <= n - 8; i += 8, o += bits)
-                BitPacking.WriteGroup(chunkCodes[o..], Quantize(Vector256.LoadUnsafe(ref x, (nuint)(start + i)), Vector256.LoadUnsafe(ref lo, (nuint)i), Vector256.LoadUnsafe(ref hi, (nuint)i), Vector256.LoadUnsafe(ref un, (nuint)i), k, thresholds, unconditional), bits);
-            if (i < n)
-            {
-                tail.Clear();
-                input.Slice(start + i, n - i).CopyTo(tail);
-                int valid = n - i;
-                var q = Quantize(Vector256.Create((ReadOnlySpan<float>)tail), Vector256.LoadUnsafe(ref lo, (nuint)i), Vector256.LoadUnsafe(ref hi, (nuint)i), Vector256.LoadUnsafe(ref un, (nuint)i), k, thresholds, unconditional);
-                var keep = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(valid));
-                BitPacking.WriteGroup(chunkCodes[o..], q & keep, bits, valid);
-            }
+            int n = Math.Min(Chunk, d - start), n16 = (n + 15) & ~15;
+            rng.Fill(lowBits[..n16]);
+            rng.Fill(highBits[..n16]);
+            rng.FillFloats(uniforms[..n16]);
+            QuantizeChunk(input.Slice(start, n), lowBits, highBits, uniforms, levels);
+            Pack(levels[..n], bits, codes[(int)((long)start * bits / 8)..]);
         }
         return writer.Position + (int)(((long)d * bits + 7) / 8);
     }
@@ -208,56 +179,90 @@ public sealed class RandomizedQuantization : ICompressor
     /// <summary>Entries per refill of the random buffers (a multiple of 32).</summary>
     private const int Chunk = 512;
 
-    private readonly struct Constants(float c, float top, int levels)
+    /// <summary>
+    /// Level indices of up to <see cref="Chunk"/> entries, given two 32-bit uniforms per entry for
+    /// the walks and one float uniform for the rounding. Entries past the chunk's end (up to the
+    /// next multiple of 8) get index 0.
+    /// </summary>
+    private void QuantizeChunk(ReadOnlySpan<float> input, ReadOnlySpan<uint> lowBits, ReadOnlySpan<uint> highBits, ReadOnlySpan<float> uniforms, Span<int> levels)
     {
-        public readonly Vector256<float> C = Vector256.Create(c);
-        public readonly Vector256<float> Top = Vector256.Create(top);
-        public readonly Vector256<float> Inverse = Vector256.Create((levels - 1) / (2 * top));
-        public readonly Vector256<int> Last = Vector256.Create(levels - 1);
-        public readonly Vector256<int> MaxLow = Vector256.Create(levels - 2);
+        int n = input.Length;
+        ReadOnlySpan<int> thresholds = _dropThresholds;
+        int unconditional = _unconditional;
+        float top = ClipBound + Extension;
+        var c = Vector256.Create(ClipBound);
+        var vtop = Vector256.Create(top);
+        var inverse = Vector256.Create((Levels - 1) / (2 * top));
+        var last = Vector256.Create(Levels - 1);
+        var maxLow = Vector256.Create(Levels - 2);
+        var flip = Vector256.Create(int.MinValue);
+        Span<float> tail = stackalloc float[8];
+        ref float xr = ref MemoryMarshal.GetReference(input);
+        ref uint lr = ref MemoryMarshal.GetReference(lowBits);
+        ref uint hr = ref MemoryMarshal.GetReference(highBits);
+        ref float ur = ref MemoryMarshal.GetReference(uniforms);
+        ref int outr = ref MemoryMarshal.GetReference(levels);
+        for (int i = 0; i < n; i += 8)
+        {
+            Vector256<float> x;
+            if (i + 8 <= n) x = Vector256.LoadUnsafe(ref xr, (nuint)i);
+            else
+            {
+                tail.Clear();
+                input[i..].CopyTo(tail);
+                x = Vector256.Create((ReadOnlySpan<float>)tail);
+            }
+            x = Vector256.ConditionalSelect(Vector256.Equals(x, x), x, Vector256<float>.Zero);   // NaN → 0
+            x = Vector256.Min(Vector256.Max(x, -c), c);
+            var p = (x + vtop) * inverse;                                                       // position in level units
+            var j0 = Vector256.Min(Vector256.Max(Vector256.ConvertToInt32(Vector256.Floor(p)), Vector256<int>.Zero), maxLow);
+            // Dropped levels below (from j0 down) and above (from j0 + 1 up): geometric counts,
+            // G ≥ g exactly when the uniform is below round((1 − q)^g·2^32). Thresholds and
+            // uniforms are compared as signed ints after flipping the top bit. The first
+            // `unconditional` comparisons run without a data-dependent branch (a lane survives them
+            // with probability ≤ 1/256), the rest only while some lane is still walking.
+            var low = Vector256.LoadUnsafe(ref lr, (nuint)i).AsInt32() ^ flip;
+            var high = Vector256.LoadUnsafe(ref hr, (nuint)i).AsInt32() ^ flip;
+            var gLow = Vector256<int>.Zero;
+            var gHigh = Vector256<int>.Zero;
+            int g = 1;
+            for (; g < unconditional; g++)
+            {
+                var th = Vector256.Create(thresholds[g]);
+                gLow += Vector256.GreaterThan(th, low);                                         // −1 where dropped
+                gHigh += Vector256.GreaterThan(th, high);
+            }
+            for (; g < thresholds.Length; g++)
+            {
+                var th = Vector256.Create(thresholds[g]);
+                var dl = Vector256.GreaterThan(th, low);
+                var dh = Vector256.GreaterThan(th, high);
+                if ((dl | dh) == Vector256<int>.Zero) break;
+                gLow += dl;
+                gHigh += dh;
+            }
+            var lo = Vector256.Max(j0 + gLow, Vector256<int>.Zero);
+            var hi = Vector256.Min(j0 + Vector256<int>.One - gHigh, last);
+            var up = Vector256.LessThan(Vector256.LoadUnsafe(ref ur, (nuint)i) * Vector256.ConvertToSingle(hi - lo), p - Vector256.ConvertToSingle(lo));
+            var code = Vector256.ConditionalSelect(up.AsInt32(), hi, lo);
+            if (i + 8 > n) code &= Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(n - i));
+            code.StoreUnsafe(ref outr, (nuint)i);
+        }
     }
 
-    /// <summary>Level indices for eight entries, given two 32-bit uniforms per entry for the walks and one float uniform for the rounding.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Quantize(Vector256<float> x, Vector256<uint> uLow, Vector256<uint> uHigh, Vector256<float> u, in Constants k, ReadOnlySpan<int> thresholds, int unconditional)
+    /// <summary>Packs level indices (zero past the end up to a multiple of 8) at <paramref name="bits"/> bits each.</summary>
+    private static void Pack(ReadOnlySpan<int> levels, int bits, Span<byte> codes)
     {
-        x = Vector256.ConditionalSelect(Vector256.Equals(x, x), x, Vector256<float>.Zero);   // NaN → 0
-        x = Vector256.Min(Vector256.Max(x, -k.C), k.C);
-        var p = (x + k.Top) * k.Inverse;                                                    // position in level units
-        var j0 = Vector256.Min(Vector256.Max(Vector256.ConvertToInt32(Vector256.Floor(p)), Vector256<int>.Zero), k.MaxLow);
-        // Dropped levels below (from j0 down) and above (from j0 + 1 up): geometric counts,
-        // G ≥ g exactly when the uniform is below round((1 − q)^g·2^32).
-        // Thresholds and uniforms are compared as signed ints after flipping the top bit (an
-        // unsigned comparison without the emulation AVX2 needs). The first `unconditional`
-        // comparisons run without a data-dependent branch (a lane survives them with probability
-        // ≤ 1/256), the rest only while some lane is still walking.
-        var flip = Vector256.Create(int.MinValue);
-        var low = uLow.AsInt32() ^ flip;
-        var high = uHigh.AsInt32() ^ flip;
-        var gLow = Vector256<int>.Zero;
-        var gHigh = Vector256<int>.Zero;
-        int g = 1;
-        for (; g < unconditional; g++)
+        int n = levels.Length, i = 0, o = 0;
+        ref int lr = ref MemoryMarshal.GetReference(levels);
+        if (bits is 2 or 4 or 8)
         {
-            var th = Vector256.Create(thresholds[g]);
-            gLow += Vector256.GreaterThan(th, low);                                         // −1 where dropped
-            gHigh += Vector256.GreaterThan(th, high);
+            for (; i <= n - 32; i += 32, o += 4 * bits)
+                BitPacking.Store32(BitPacking.Narrow(Vector256.LoadUnsafe(ref lr, (nuint)i), Vector256.LoadUnsafe(ref lr, (nuint)i + 8),
+                    Vector256.LoadUnsafe(ref lr, (nuint)i + 16), Vector256.LoadUnsafe(ref lr, (nuint)i + 24)), bits, codes[o..]);
         }
-        for (; g < thresholds.Length; g++)
-        {
-            var th = Vector256.Create(thresholds[g]);
-            var dl = Vector256.GreaterThan(th, low);
-            var dh = Vector256.GreaterThan(th, high);
-            if ((dl | dh) == Vector256<int>.Zero) break;
-            gLow += dl;
-            gHigh += dh;
-        }
-        gLow = -gLow;
-        gHigh = -gHigh;
-        var lo = Vector256.Max(j0 - gLow, Vector256<int>.Zero);
-        var hi = Vector256.Min(j0 + Vector256<int>.One + gHigh, k.Last);
-        var up = Vector256.LessThan(u * Vector256.ConvertToSingle(hi - lo), p - Vector256.ConvertToSingle(lo));
-        return Vector256.ConditionalSelect(up.AsInt32(), hi, lo);
+        for (; i < n; i += 8, o += bits)
+            BitPacking.WriteGroup(codes[o..], Vector256.LoadUnsafe(ref lr, (nuint)i), bits, Math.Min(8, n - i));
     }
 
     /// <inheritdoc />
@@ -265,6 +270,14 @@ public sealed class RandomizedQuantization : ICompressor
 
     /// <inheritdoc />
     public void DecodeAdd(ReadOnlySpan<byte> payload, Span<float> accumulator, float scale) => DecodeCore(payload, accumulator, scale, accumulate: true);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Emit(ref float dst, nuint offset, Vector256<int> code, Vector256<float> w, Vector256<float> top, Vector256<float> scale, bool accumulate)
+    {
+        var value = Vector256.ConvertToSingle(code) * w - top;
+        if (accumulate) value = Vector256.LoadUnsafe(ref dst, offset) + value * scale;
+        value.StoreUnsafe(ref dst, offset);
+    }
 
     internal static void DecodeCore(ReadOnlySpan<byte> payload, Span<float> output, float scale, bool accumulate)
     {
@@ -284,11 +297,15 @@ public sealed class RandomizedQuantization : ICompressor
         reader.End();
 
         // Validate every index before writing.
+        bool wide = bits is 2 or 4 or 8;
         var maxCode = Vector256<int>.Zero;
-        int i, p;
-        for (i = 0, p = 0; i < d; i += 8, p += bits)
+        var maxByte = Vector256<byte>.Zero;
+        int i = 0, p = 0;
+        if (wide)
+            for (; i <= d - 32; i += 32, p += 4 * bits) maxByte = Vector256.Max(maxByte, BitPacking.Load32(codes[p..], bits));
+        for (; i < d; i += 8, p += bits)
             maxCode = Vector256.Max(maxCode, BitPacking.ReadGroup(codes[p..], bits, Math.Min(8, d - i)));
-        if (Vector256.GreaterThanOrEqualAny(maxCode, Vector256.Create(m)))
+        if (Vector256.GreaterThanOrEqualAny(maxCode, Vector256.Create(m)) || (m <= 255 && Vector256.GreaterThanOrEqualAny(maxByte, Vector256.Create((byte)m))))
         {
             for (i = 0, p = 0; i < d; i += 8, p += bits)
             {
@@ -306,13 +323,22 @@ public sealed class RandomizedQuantization : ICompressor
         var vtop = Vector256.Create(top);
         var vscale = Vector256.Create(scale);
         ref float o = ref MemoryMarshal.GetReference(output);
-        for (i = 0, p = 0; i <= d - 8; i += 8, p += bits)
+        i = 0;
+        p = 0;
+        if (wide)
         {
-            var value = Vector256.ConvertToSingle(BitPacking.ReadGroup(codes[p..], bits)) * vw - vtop;
-            ref float dst = ref Unsafe.Add(ref o, i);
-            if (accumulate) value = Vector256.LoadUnsafe(ref dst) + value * vscale;
-            value.StoreUnsafe(ref dst);
+            for (; i <= d - 32; i += 32, p += 4 * bits)
+            {
+                var (c0, c1, c2, c3) = BitPacking.Widen(BitPacking.Load32(codes[p..], bits));
+                ref float dst = ref Unsafe.Add(ref o, i);
+                Emit(ref dst, 0, c0, vw, vtop, vscale, accumulate);
+                Emit(ref dst, 8, c1, vw, vtop, vscale, accumulate);
+                Emit(ref dst, 16, c2, vw, vtop, vscale, accumulate);
+                Emit(ref dst, 24, c3, vw, vtop, vscale, accumulate);
+            }
         }
+        for (; i <= d - 8; i += 8, p += bits)
+            Emit(ref Unsafe.Add(ref o, i), 0, BitPacking.ReadGroup(codes[p..], bits), vw, vtop, vscale, accumulate);
         if (i < d)
         {
             int valid = d - i;

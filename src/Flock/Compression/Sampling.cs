@@ -10,7 +10,8 @@ internal static class Sampling
     /// <summary>
     /// Writes a uniformly random k-subset of [0, n) into <paramref name="result"/> in increasing
     /// order. Rejection sampling into a bitmap (of the subset, or of its complement when
-    /// k &gt; n/2), so the cost is O(min(k, n − k) + n/64) and deterministic for a generator state.
+    /// k &gt; n/2), indices from 64-bit uniforms by multiply-shift (bias below n/2^64), so the cost
+    /// is O(min(k, n − k) + n/64) and deterministic for a generator state.
     /// </summary>
     public static void DistinctSorted(Rng rng, int n, int k, Span<int> result)
     {
@@ -28,9 +29,20 @@ internal static class Sampling
         {
             var bits = bitmap.AsSpan(0, words);
             bits.Clear();
-            for (int got = 0; got < draws;)
+            // Draw until `draws` distinct indices are marked: a first batch of `draws` independent
+            // draws (no data-dependent branch, so the random bitmap updates overlap), then one at a
+            // time until the count is reached. Stopping at the first moment `draws` distinct values
+            // have been seen gives a uniform subset, however the draws are grouped.
+            for (int j = 0; j < draws; j++)
             {
-                int i = rng.NextInt(n);
+                int i = (int)Math.BigMul(rng.NextUInt64(), (ulong)n, out _);
+                bits[i >> 6] |= 1UL << (i & 63);
+            }
+            long got = 0;
+            foreach (ulong w in bits) got += BitOperations.PopCount(w);
+            while (got < draws)
+            {
+                int i = (int)Math.BigMul(rng.NextUInt64(), (ulong)n, out _);
                 ulong mask = 1UL << (i & 63);
                 if ((bits[i >> 6] & mask) == 0)
                 {

@@ -128,8 +128,9 @@ internal static class Selection
             c = cTooMany;
         }
         if (c == 0) return 0;
-        int[] cand = ArrayPool<int>.Shared.Rent(c);
-        float[] keys = ArrayPool<float>.Shared.Rent(c);
+        int rent = Math.Max(c, (int)Math.Min(d, 1.3 * k + 1));      // the same size every round in the usual case
+        int[] cand = ArrayPool<int>.Shared.Rent(rent);
+        float[] keys = ArrayPool<float>.Shared.Rent(rent);
         try
         {
             int got = Kernels.CollectAtLeast(x, t, cand.AsSpan(0, c));
