@@ -66,18 +66,15 @@ public static class WalshHadamard
     /// <summary>All levels with strides below <paramref name="length"/> on one contiguous block.</summary>
     private static void TransformBlock(ref float p, int length)
     {
-        var i1 = Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6);
-        var i2 = Vector256.Create(2, 3, 0, 1, 6, 7, 4, 5);
-        var i4 = Vector256.Create(4, 5, 6, 7, 0, 1, 2, 3);
         var s1 = Vector256.Create(1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f);
         var s2 = Vector256.Create(1f, 1f, -1f, -1f, 1f, 1f, -1f, -1f);
         var s4 = Vector256.Create(1f, 1f, 1f, 1f, -1f, -1f, -1f, -1f);
         for (int i = 0; i < length; i += 8)
         {
             var v = Vector256.LoadUnsafe(ref p, (nuint)i);
-            v = Vector256.Shuffle(v, i1) + v * s1;
-            v = Vector256.Shuffle(v, i2) + v * s2;
-            v = Vector256.Shuffle(v, i4) + v * s4;
+            v = Vector256.Shuffle(v, Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6)) + v * s1;
+            v = Vector256.Shuffle(v, Vector256.Create(2, 3, 0, 1, 6, 7, 4, 5)) + v * s2;
+            v = Vector256.Shuffle(v, Vector256.Create(4, 5, 6, 7, 0, 1, 2, 3)) + v * s4;
             v.StoreUnsafe(ref p, (nuint)i);
         }
         Levels(ref p, length, firstStride: 8, columns: 0, columnsAreStride: true);
@@ -115,7 +112,35 @@ public static class WalshHadamard
     private static void Radix8(ref float p, int h, int cols)
     {
         nuint s = (nuint)h;
-        for (int c = 0; c < cols; c += 8)
+        int c = 0;
+        if (Vector512.IsHardwareAccelerated && cols % 16 == 0)
+        {
+            for (; c < cols; c += 16)
+            {
+                ref float q = ref Unsafe.Add(ref p, c);
+                var a0 = Vector512.LoadUnsafe(ref q);
+                var a1 = Vector512.LoadUnsafe(ref q, s);
+                var a2 = Vector512.LoadUnsafe(ref q, 2 * s);
+                var a3 = Vector512.LoadUnsafe(ref q, 3 * s);
+                var a4 = Vector512.LoadUnsafe(ref q, 4 * s);
+                var a5 = Vector512.LoadUnsafe(ref q, 5 * s);
+                var a6 = Vector512.LoadUnsafe(ref q, 6 * s);
+                var a7 = Vector512.LoadUnsafe(ref q, 7 * s);
+                var b0 = a0 + a1; var b1 = a0 - a1; var b2 = a2 + a3; var b3 = a2 - a3;
+                var b4 = a4 + a5; var b5 = a4 - a5; var b6 = a6 + a7; var b7 = a6 - a7;
+                var c0 = b0 + b2; var c2 = b0 - b2; var c1 = b1 + b3; var c3 = b1 - b3;
+                var c4 = b4 + b6; var c6 = b4 - b6; var c5 = b5 + b7; var c7 = b5 - b7;
+                (c0 + c4).StoreUnsafe(ref q);
+                (c1 + c5).StoreUnsafe(ref q, s);
+                (c2 + c6).StoreUnsafe(ref q, 2 * s);
+                (c3 + c7).StoreUnsafe(ref q, 3 * s);
+                (c0 - c4).StoreUnsafe(ref q, 4 * s);
+                (c1 - c5).StoreUnsafe(ref q, 5 * s);
+                (c2 - c6).StoreUnsafe(ref q, 6 * s);
+                (c3 - c7).StoreUnsafe(ref q, 7 * s);
+            }
+        }
+        for (; c < cols; c += 8)
         {
             ref float q = ref Unsafe.Add(ref p, c);
             var a0 = Vector256.LoadUnsafe(ref q);
