@@ -173,6 +173,33 @@ public sealed class ContractTests
     }
 
     [Fact]
+    public void Identity_is_bit_exact()
+    {
+        float[] x = [1.5f, -0f, float.NaN, float.PositiveInfinity, float.Epsilon, -3e38f, 0f];
+        var payload = Codecs.Encode(new Identity(), x, [], Codecs.Context());
+        Assert.Equal(6 + 4 * x.Length, payload.Length);
+        var y = Codecs.Decode(new Identity(), payload, x.Length);
+        Assert.Equal(x.Select(BitConverter.SingleToInt32Bits), y.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void Payload_lengths_follow_the_documented_layouts()
+    {
+        const int d = 1001;
+        var x = Codecs.Gaussian(d, 1);
+        int Length(ICompressor c) => Codecs.Encode(c, x, new float[c.StateLength(d)], Codecs.Context()).Length;
+        Assert.Equal(6 + 4 * d, Length(new Identity()));
+        Assert.Equal(6 + 4 + 126, Length(new ScaledSign()));                                    // ⌈1001/8⌉ sign bytes
+        Assert.Equal(6 + 6 + 4 * 2 + (d * 4 + 7) / 8, Length(new Qsgd(7, 512)));                 // 2 buckets, 4 bits
+        Assert.Equal(6 + 17 + (d * 2 + 7) / 8, Length(new RandomizedQuantization(levels: 3)));   // 2 bits per entry
+        Assert.Equal(6 + 17 + 2 * d, Length(new RandomizedQuantization(levels: 1000)));          // 16 bits per entry
+        Assert.Equal(6 + 12 + 4 * 101, Length(new CountSketch(0.1)));
+        Assert.Equal(6 + 12 + 4 * 101, Length(new Srht(0.1)));
+        Assert.Equal(6 + 5 + 4 * 501 + 126, Length(new TopK(0.5)));                              // bitmap is shorter
+        Assert.Equal(new Identity().MaxEncodedLength(d), Length(new Identity()));
+    }
+
+    [Fact]
     public void Names_and_codec_ids_are_distinct()
     {
         var codecs = new ICompressor[] { new Identity(), new TopK(), new RandomK(), new DeepGradientCompression(), new Qsgd(), new ScaledSign(), new RandomizedQuantization(), new CountSketch(), new Srht() };
