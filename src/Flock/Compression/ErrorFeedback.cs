@@ -1,0 +1,88 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Flock.Compression;
+
+/// <summary>
+/// Error feedback (residual accumulation) around any compressor: the node keeps the residual e of
+/// everything not yet transmitted, compresses p = e + x, and keeps e ← p − decode(encode(p)).
+/// From "Error Feedback Fixes SignSGD and other Gradient Compression Schemes" (Karimireddy,
+/// Rebjock, Stich &amp; Jaggi, 2019), after "1-Bit Stochastic Gradient Descent" (Seide et al., 2014).
+/// </summary>
+/// <remarks>
+/// State: the residual e (d floats) followed by the inner compressor's state. The payload is the
+/// inner compressor's payload (same codec id), so receivers decode it with the inner codec or
+/// <see cref="Payload.Decode"/>. The residual is updated with
+/// <see cref="ICompressor.DecodeAdd"/> at scale −1, which subtracts exactly the values a receiver
+/// decodes: after any number of rounds, Σ decoded + e equals Σ inputs up to the float rounding of
+/// the additions, with no scratch vector.
+/// </remarks>
+public sealed class ErrorFeedback : ICompressor
+{
+    /// <summary>Wraps <paramref name="inner"/> with error feedback.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="inner"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="inner"/> is itself an <see cref="ErrorFeedback"/>.</exception>
+    public ErrorFeedback(ICompressor inner)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        if (inner is ErrorFeedback) throw new ArgumentException("Error feedback is already applied by the inner compressor; wrapping it twice is a configuration mistake.", nameof(inner));
+        Inner = inner;
+    }
+
+    /// <summary>The wrapped compressor.</summary>
+    public ICompressor Inner { get; }
+
+    /// <inheritdoc />
+    public string Name => "ef-" + Inner.Name;
+
+    /// <inheritdoc />
+    public CodecId Codec => Inner.Codec;
+
+    /// <inheritdoc />
+    public string Description => $"error feedback around [{Inner.Description}]";
+
+    /// <inheritdoc />
+    public int StateLength(int dimension) =>
+        CompressorCheck.Length((long)CompressorCheck.Dimension(dimension) + Inner.StateLength(dimension), dimension, "state");
+
+    /// <inheritdoc />
+    public int MaxEncodedLength(int dimension) => Inner.MaxEncodedLength(dimension);
+
+    /// <summary>The residual e (the first d floats of the state).</summary>
+    /// <exception cref="ArgumentException"><paramref name="state"/> is shorter than <paramref name="dimension"/>.</exception>
+    public static Span<float> Residual(Span<float> state, int dimension)
+    {
+        if (state.Length < dimension) throw new ArgumentException($"State length {state.Length} is shorter than the dimension {dimension}.", nameof(state));
+        return state[..dimension];
+    }
+
+    /// <inheritdoc />
+    public int Encode(ReadOnlySpan<float> input, Span<float> state, Span<byte> destination, in CompressionContext context)
+    {
+        CompressorCheck.EncodeArguments(this, input, state, destination);
+        int d = input.Length;
+        var residual = state[..d];
+        Add(residual, input);                                            // p = e + x, in place
+        int n = Inner.Encode(residual, state[d..], destination, context);
+        Inner.DecodeAdd(destination[..n], residual, -1f);                // e = p − decode(encode(p))
+        return n;
+    }
+
+    /// <inheritdoc />
+    public void Decode(ReadOnlySpan<byte> payload, Span<float> output) => Inner.Decode(payload, output);
+
+    /// <inheritdoc />
+    public void DecodeAdd(ReadOnlySpan<byte> payload, Span<float> accumulator, float scale) => Inner.DecodeAdd(payload, accumulator, scale);
+
+    private static void Add(Span<float> target, ReadOnlySpan<float> x)
+    {
+        int n = x.Length, i = 0;
+        ref float t = ref MemoryMarshal.GetReference(target);
+        ref float v = ref MemoryMarshal.GetReference(x);
+        if (Vector512.IsHardwareAccelerated)
+            for (; i <= n - 16; i += 16) (Vector512.LoadUnsafe(ref t, (nuint)i) + Vector512.LoadUnsafe(ref v, (nuint)i)).StoreUnsafe(ref t, (nuint)i);
+        for (; i <= n - 8; i += 8) (Vector256.LoadUnsafe(ref t, (nuint)i) + Vector256.LoadUnsafe(ref v, (nuint)i)).StoreUnsafe(ref t, (nuint)i);
+        for (; i < n; i++) Unsafe.Add(ref t, i) += Unsafe.Add(ref v, i);
+    }
+}

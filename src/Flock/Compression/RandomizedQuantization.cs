@@ -1,0 +1,354 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Flock.Compression;
+
+/// <summary>
+/// The Randomized Quantization Mechanism (RQM), from "Randomized Quantization is All You Need for
+/// Differential Privacy in Federated Learning" (Youn, Hu, Ziani &amp; Abernethy, 2023): privacy
+/// from two randomizations of a quantizer, without added noise.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <b>Mechanism.</b> Each entry is clipped to [−c, c]. A uniform grid of m levels
+/// B(j) = −(c + Δ) + j·w, w = 2(c + Δ)/(m − 1), j = 0 … m − 1, covers the slightly wider range
+/// [−c − Δ, c + Δ]. For each entry independently, every interior level is kept with probability q
+/// (B(0) and B(m − 1) always), and the entry is rounded to the nearest kept level below or above
+/// it, choosing the upper one with probability (x − B(lo))/(B(hi) − B(lo)): unbiased for the
+/// clipped value. The output is the level index j.
+/// </para>
+/// <para>
+/// <b>Implementation.</b> Only the levels the rounding needs are drawn: the number of dropped levels
+/// below (and above) the entry's grid cell is geometric, P(G ≥ g) = (1 − q)^g, sampled from one
+/// 32-bit uniform per side by comparison with a table of (1 − q)^g·2^32, which is exactly the
+/// distribution of independent Bernoulli(q) keeps up to the 2^−32 resolution of the uniforms;
+/// the walk stops at the always-kept ends. The rounding uniform has 24 bits. Randomness: sixteen
+/// xoshiro128** lanes seeded from (seed, node, round, "rqm"), drawn in blocks of 512 entries.
+/// NaN entries are treated as 0.
+/// </para>
+/// <para>
+/// <b>UNCONFIRMED</b> (the algorithm sheet could not check these against the paper): the level
+/// subset is drawn independently per entry; the defaults (c = 1, m = 16, q = 0.5, Δ = 0.1) are
+/// placeholders to be set from the privacy target. The parameters are public so that a privacy
+/// accountant can compute the Rényi DP of the mechanism.
+/// </para>
+/// <para>
+/// <b>Payload</b> (after the header): c (float32), Δ (float32), m (int32), q (float32), bits per
+/// entry (byte: 1, 2, 4, 8 or 16, the smallest that holds m − 1), then ⌈d·bits/8⌉ bytes of level
+/// indices, least significant bits first, padding zero. The decoder rejects indices ≥ m and
+/// parameters out of range, and decodes B(j) with the same float operations as the encoder.
+/// </para>
+/// </remarks>
+public sealed class RandomizedQuantization : ICompressor
+{
+    /// <summary>Registry name.</summary>
+    public const string RegistryName = "rqm";
+
+    /// <summary>Largest supported number of levels.</summary>
+    public const int MaxLevels = 65536;
+
+    private const int BodyHeaderLength = 17;
+
+    private readonly int[] _dropThresholds;
+    private readonly int _unconditional;
+
+    /// <summary>Creates the mechanism.</summary>
+    /// <param name="clipBound">Clipping bound c (finite, &gt; 0).</param>
+    /// <param name="levels">Number of grid levels m, 2–65536.</param>
+    /// <param name="keepProbability">Probability q in (0, 1] that an interior level is kept.</param>
+    /// <param name="extension">Extension Δ of the grid beyond [−c, c] (finite, ≥ 0).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range.</exception>
+    public RandomizedQuantization(float clipBound = 1f, int levels = 16, float keepProbability = 0.5f, float extension = 0.1f)
+    {
+        ClipBound = CompressorCheck.PositiveFinite(clipBound, nameof(clipBound), "clip bound c");
+        if (levels < 2 || levels > MaxLevels)
+            throw new ArgumentOutOfRangeException(nameof(levels), levels, $"Invalid number of levels m: {levels}; must be in [2, {MaxLevels}].");
+        Levels = levels;
+        if (!(keepProbability > 0 && keepProbability <= 1))
+            throw new ArgumentOutOfRangeException(nameof(keepProbability), keepProbability, $"Invalid keep probability q: {keepProbability.ToString(CultureInfo.InvariantCulture)}; must be in (0, 1].");
+        KeepProbability = keepProbability;
+        Extension = CompressorCheck.NonNegativeFinite(extension, nameof(extension), "extension Δ");
+        if (!float.IsFinite(ClipBound + Extension) || !float.IsFinite(2 * (ClipBound + Extension)))
+            throw new ArgumentOutOfRangeException(nameof(extension), extension, $"Invalid grid: c + Δ = {ClipBound + Extension} overflows.");
+        BitsPerEntry = BitsFor(levels);
+        _dropThresholds = DropThresholds(keepProbability, levels);
+        // Comparisons g < unconditional run without a branch: the smallest g with (1 − q)^g ≤ 1/256.
+        _unconditional = 1;
+        while (_unconditional < _dropThresholds.Length && Math.Pow(1.0 - keepProbability, _unconditional) > 1.0 / 256) _unconditional++;
+    }
+
+    /// <summary>Clipping bound c: entries are clipped to [−c, c].</summary>
+    public float ClipBound { get; }
+
+    /// <summary>Number of grid levels m.</summary>
+    public int Levels { get; }
+
+    /// <summary>Probability q that an interior level is kept.</summary>
+    public float KeepProbability { get; }
+
+    /// <summary>Extension Δ: the grid covers [−c − Δ, c + Δ].</summary>
+    public float Extension { get; }
+
+    /// <summary>Spacing w = 2(c + Δ)/(m − 1) between consecutive levels.</summary>
+    public float LevelSpacing => Spacing(ClipBound, Extension, Levels);
+
+    /// <summary>Bits per entry on the wire.</summary>
+    public int BitsPerEntry { get; }
+
+    /// <summary>The value B(j) = −(c + Δ) + j·w of level <paramref name="index"/>, as the decoder computes it.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is outside [0, m).</exception>
+    public float Level(int index)
+    {
+        if (index < 0 || index >= Levels) throw new ArgumentOutOfRangeException(nameof(index), index, $"Invalid level index {index}; must be in [0, {Levels}).");
+        return index * LevelSpacing - (ClipBound + Extension);
+    }
+
+    /// <inheritdoc />
+    public string Name => RegistryName;
+
+    /// <inheritdoc />
+    public CodecId Codec => CodecId.Rqm;
+
+    /// <inheritdoc />
+    public string Description => FormattableString.Invariant($"rqm: clip c = {ClipBound}, m = {Levels} levels on [−c−Δ, c+Δ] with Δ = {Extension}, keep probability q = {KeepProbability}, {BitsPerEntry} bits/entry");
+
+    internal static int BitsFor(int levels) => levels <= 2 ? 1 : levels <= 4 ? 2 : levels <= 16 ? 4 : levels <= 256 ? 8 : 16;
+
+    private static float Spacing(float c, float delta, int levels) => 2 * (c + delta) / (levels - 1);
+
+    /// <summary>
+    /// t[g] = round((1 − q)^g · 2^32) for g ≥ 1 while it is positive (t[0] unused), stored with
+    /// the top bit flipped so that a signed comparison orders them as unsigned values.
+    /// </summary>
+    private static int[] DropThresholds(float q, int levels)
+    {
+        var list = new List<int> { int.MaxValue };
+        double p = 1;
+        for (int g = 1; g < levels; g++)
+        {
+            p *= 1.0 - q;
+            double t = Math.Round(p * 4294967296.0);
+            if (t < 1) break;
+            list.Add((int)((uint)Math.Min(t, uint.MaxValue) ^ 0x80000000u));
+        }
+        return list.ToArray();
+    }
+
+    /// <inheritdoc />
+    public int StateLength(int dimension)
+    {
+        CompressorCheck.Dimension(dimension);
+        return 0;
+    }
+
+    /// <inheritdoc />
+    public int MaxEncodedLength(int dimension) =>
+        CompressorCheck.Length(PayloadHeader.Length + BodyHeaderLength + ((long)CompressorCheck.Dimension(dimension) * BitsPerEntry + 7) / 8, dimension, "payload");
+
+    /// <inheritdoc />
+    public int Encode(ReadOnlySpan<float> input, Span<float> state, Span<byte> destination, in CompressionContext context)
+    {
+        CompressorCheck.EncodeArguments(this, input, state, destination);
+        int d = input.Length, bits = BitsPerEntry;
+        var writer = new PayloadWriter(destination, CodecId.Rqm, d);
+        writer.WriteSingle(ClipBound);
+        writer.WriteSingle(Extension);
+        writer.WriteInt32(Levels);
+        writer.WriteSingle(KeepProbability);
+        writer.WriteByte((byte)bits);
+        var codes = destination[writer.Position..];
+        var rng = new SimdRandom(context.CreateRng("rqm"));
+        Span<uint> lowBits = stackalloc uint[Chunk];
+        Span<uint> highBits = stackalloc uint[Chunk];
+        Span<float> uniforms = stackalloc float[Chunk];
+        Span<int> levels = stackalloc int[Chunk];
+        for (int start = 0; start < d; start += Chunk)
+        {
+            int n = Math.Min(Chunk, d - start), n16 = (n + 15) & ~15;
+            rng.Fill(lowBits[..n16]);
+            rng.Fill(highBits[..n16]);
+            rng.FillFloats(uniforms[..n16]);
+            QuantizeChunk(input.Slice(start, n), lowBits, highBits, uniforms, levels);
+            Pack(levels[..n], bits, codes[(int)((long)start * bits / 8)..]);
+        }
+        return writer.Position + (int)(((long)d * bits + 7) / 8);
+    }
+
+    /// <summary>Entries per refill of the random buffers (a multiple of 32).</summary>
+    private const int Chunk = 512;
+
+    /// <summary>
+    /// Level indices of up to <see cref="Chunk"/> entries, given two 32-bit uniforms per entry for
+    /// the walks and one float uniform for the rounding. Entries past the chunk's end (up to the
+    /// next multiple of 8) get index 0.
+    /// </summary>
+    private void QuantizeChunk(ReadOnlySpan<float> input, ReadOnlySpan<uint> lowBits, ReadOnlySpan<uint> highBits, ReadOnlySpan<float> uniforms, Span<int> levels)
+    {
+        int n = input.Length;
+        ReadOnlySpan<int> thresholds = _dropThresholds;
+        int unconditional = _unconditional;
+        float top = ClipBound + Extension;
+        var c = Vector256.Create(ClipBound);
+        var vtop = Vector256.Create(top);
+        var inverse = Vector256.Create((Levels - 1) / (2 * top));
+        var last = Vector256.Create(Levels - 1);
+        var maxLow = Vector256.Create(Levels - 2);
+        var flip = Vector256.Create(int.MinValue);
+        Span<float> tail = stackalloc float[8];
+        ref float xr = ref MemoryMarshal.GetReference(input);
+        ref uint lr = ref MemoryMarshal.GetReference(lowBits);
+        ref uint hr = ref MemoryMarshal.GetReference(highBits);
+        ref float ur = ref MemoryMarshal.GetReference(uniforms);
+        ref int outr = ref MemoryMarshal.GetReference(levels);
+        for (int i = 0; i < n; i += 8)
+        {
+            Vector256<float> x;
+            if (i + 8 <= n) x = Vector256.LoadUnsafe(ref xr, (nuint)i);
+            else
+            {
+                tail.Clear();
+                input[i..].CopyTo(tail);
+                x = Vector256.Create((ReadOnlySpan<float>)tail);
+            }
+            x = Vector256.ConditionalSelect(Vector256.Equals(x, x), x, Vector256<float>.Zero);   // NaN → 0
+            x = Vector256.Min(Vector256.Max(x, -c), c);
+            var p = (x + vtop) * inverse;                                                       // position in level units
+            var j0 = Vector256.Min(Vector256.Max(Vector256.ConvertToInt32(Vector256.Floor(p)), Vector256<int>.Zero), maxLow);
+            // Dropped levels below (from j0 down) and above (from j0 + 1 up): geometric counts,
+            // G ≥ g exactly when the uniform is below round((1 − q)^g·2^32). Thresholds and
+            // uniforms are compared as signed ints after flipping the top bit. The first
+            // `unconditional` comparisons run without a data-dependent branch (a lane survives them
+            // with probability ≤ 1/256), the rest only while some lane is still walking.
+            var low = Vector256.LoadUnsafe(ref lr, (nuint)i).AsInt32() ^ flip;
+            var high = Vector256.LoadUnsafe(ref hr, (nuint)i).AsInt32() ^ flip;
+            var gLow = Vector256<int>.Zero;
+            var gHigh = Vector256<int>.Zero;
+            int g = 1;
+            for (; g < unconditional; g++)
+            {
+                var th = Vector256.Create(thresholds[g]);
+                gLow += Vector256.GreaterThan(th, low);                                         // −1 where dropped
+                gHigh += Vector256.GreaterThan(th, high);
+            }
+            for (; g < thresholds.Length; g++)
+            {
+                var th = Vector256.Create(thresholds[g]);
+                var dl = Vector256.GreaterThan(th, low);
+                var dh = Vector256.GreaterThan(th, high);
+                if ((dl | dh) == Vector256<int>.Zero) break;
+                gLow += dl;
+                gHigh += dh;
+            }
+            var lo = Vector256.Max(j0 + gLow, Vector256<int>.Zero);
+            var hi = Vector256.Min(j0 + Vector256<int>.One - gHigh, last);
+            var up = Vector256.LessThan(Vector256.LoadUnsafe(ref ur, (nuint)i) * Vector256.ConvertToSingle(hi - lo), p - Vector256.ConvertToSingle(lo));
+            var code = Vector256.ConditionalSelect(up.AsInt32(), hi, lo);
+            if (i + 8 > n) code &= Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(n - i));
+            code.StoreUnsafe(ref outr, (nuint)i);
+        }
+    }
+
+    /// <summary>Packs level indices (zero past the end up to a multiple of 8) at <paramref name="bits"/> bits each.</summary>
+    private static void Pack(ReadOnlySpan<int> levels, int bits, Span<byte> codes)
+    {
+        int n = levels.Length, i = 0, o = 0;
+        ref int lr = ref MemoryMarshal.GetReference(levels);
+        if (bits is 2 or 4 or 8)
+        {
+            for (; i <= n - 32; i += 32, o += 4 * bits)
+                BitPacking.Store32(BitPacking.Narrow(Vector256.LoadUnsafe(ref lr, (nuint)i), Vector256.LoadUnsafe(ref lr, (nuint)i + 8),
+                    Vector256.LoadUnsafe(ref lr, (nuint)i + 16), Vector256.LoadUnsafe(ref lr, (nuint)i + 24)), bits, codes[o..]);
+        }
+        for (; i < n; i += 8, o += bits)
+            BitPacking.WriteGroup(codes[o..], Vector256.LoadUnsafe(ref lr, (nuint)i), bits, Math.Min(8, n - i));
+    }
+
+    /// <inheritdoc />
+    public void Decode(ReadOnlySpan<byte> payload, Span<float> output) => DecodeCore(payload, output, 1f, accumulate: false);
+
+    /// <inheritdoc />
+    public void DecodeAdd(ReadOnlySpan<byte> payload, Span<float> accumulator, float scale) => DecodeCore(payload, accumulator, scale, accumulate: true);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Emit(ref float dst, nuint offset, Vector256<int> code, Vector256<float> w, Vector256<float> top, Vector256<float> scale, bool accumulate)
+    {
+        var value = Vector256.ConvertToSingle(code) * w - top;
+        if (accumulate) value = Vector256.LoadUnsafe(ref dst, offset) + value * scale;
+        value.StoreUnsafe(ref dst, offset);
+    }
+
+    internal static void DecodeCore(ReadOnlySpan<byte> payload, Span<float> output, float scale, bool accumulate)
+    {
+        int d = output.Length;
+        var reader = Payload.OpenForDecode(payload, CodecId.Rqm, d);
+        float c = reader.ReadSingle("clip bound");
+        if (!(c > 0) || !float.IsFinite(c)) throw reader.Error("clip bound", $"c = {c} is not a finite value > 0.");
+        float delta = reader.ReadSingle("extension");
+        if (!(delta >= 0) || !float.IsFinite(delta) || !float.IsFinite(2 * (c + delta))) throw reader.Error("extension", $"Δ = {delta} is not a finite value ≥ 0 (with a finite grid).");
+        int m = reader.ReadInt32("levels");
+        if (m < 2 || m > MaxLevels) throw reader.Error("levels", $"m = {m} is outside [2, {MaxLevels}].");
+        float q = reader.ReadSingle("keep probability");
+        if (!(q > 0 && q <= 1)) throw reader.Error("keep probability", $"q = {q} is outside (0, 1].");
+        int bits = reader.ReadByte("bits");
+        if (bits != BitsFor(m)) throw reader.Error("bits", $"{bits} bits per entry, but m = {m} levels are packed in {BitsFor(m)} bits.");
+        var codes = reader.ReadBytes(((long)d * bits + 7) / 8, "codes");
+        reader.End();
+
+        // Validate every index before writing.
+        bool wide = bits is 2 or 4 or 8;
+        var maxCode = Vector256<int>.Zero;
+        var maxByte = Vector256<byte>.Zero;
+        int i = 0, p = 0;
+        if (wide)
+            for (; i <= d - 32; i += 32, p += 4 * bits) maxByte = Vector256.Max(maxByte, BitPacking.Load32(codes[p..], bits));
+        for (; i < d; i += 8, p += bits)
+            maxCode = Vector256.Max(maxCode, BitPacking.ReadGroup(codes[p..], bits, Math.Min(8, d - i)));
+        if (Vector256.GreaterThanOrEqualAny(maxCode, Vector256.Create(m)) || (m <= 255 && Vector256.GreaterThanOrEqualAny(maxByte, Vector256.Create((byte)m))))
+        {
+            for (i = 0, p = 0; i < d; i += 8, p += bits)
+            {
+                var g = BitPacking.ReadGroup(codes[p..], bits, Math.Min(8, d - i));
+                for (int j = 0; j < 8; j++)
+                    if (g[j] >= m) throw reader.Error($"code {i + j}", $"level index {g[j]} is outside [0, {m}).");
+            }
+        }
+        int usedBits = (int)((long)d * bits % 8);
+        if (usedBits != 0 && (codes[^1] >> usedBits) != 0)
+            throw reader.Error("codes", $"padding bits after entry {d - 1} are set (last byte 0x{codes[^1]:X2}).");
+
+        float top = c + delta, w = Spacing(c, delta, m);
+        var vw = Vector256.Create(w);
+        var vtop = Vector256.Create(top);
+        var vscale = Vector256.Create(scale);
+        ref float o = ref MemoryMarshal.GetReference(output);
+        i = 0;
+        p = 0;
+        if (wide)
+        {
+            for (; i <= d - 32; i += 32, p += 4 * bits)
+            {
+                var (c0, c1, c2, c3) = BitPacking.Widen(BitPacking.Load32(codes[p..], bits));
+                ref float dst = ref Unsafe.Add(ref o, i);
+                Emit(ref dst, 0, c0, vw, vtop, vscale, accumulate);
+                Emit(ref dst, 8, c1, vw, vtop, vscale, accumulate);
+                Emit(ref dst, 16, c2, vw, vtop, vscale, accumulate);
+                Emit(ref dst, 24, c3, vw, vtop, vscale, accumulate);
+            }
+        }
+        for (; i <= d - 8; i += 8, p += bits)
+            Emit(ref Unsafe.Add(ref o, i), 0, BitPacking.ReadGroup(codes[p..], bits), vw, vtop, vscale, accumulate);
+        if (i < d)
+        {
+            int valid = d - i;
+            Span<float> tail = stackalloc float[8];
+            (Vector256.ConvertToSingle(BitPacking.ReadGroup(codes[p..], bits, valid)) * vw - vtop).CopyTo(tail);
+            for (int j = 0; j < valid; j++)
+            {
+                ref float dst = ref Unsafe.Add(ref o, i + j);
+                dst = accumulate ? dst + tail[j] * scale : tail[j];
+            }
+        }
+    }
+}

@@ -1,0 +1,241 @@
+using System.Buffers;
+using System.Numerics;
+using Flock.Tensors;
+
+namespace Flock.Compression;
+
+/// <summary>
+/// Selection of large-magnitude entries: exact top-k (by a sampled threshold, then an exact
+/// selection among the candidates) and DGC's adaptive threshold rule. Order of magnitudes:
+/// |x| with NaN below every number. Ties at the k-th magnitude go to the lowest indices.
+/// </summary>
+internal static class Selection
+{
+    /// <summary>Below this dimension (or above this density) the exact path over the whole vector is used directly.</summary>
+    private const int SmallDimension = 1 << 14;
+
+    /// <summary>
+    /// Writes the indices of the <paramref name="k"/> largest magnitudes of <paramref name="x"/>,
+    /// in increasing index order, into <paramref name="result"/>; returns k. Ties at the k-th
+    /// magnitude are broken toward lower indices. The generator only steers the threshold
+    /// estimate; the result does not depend on it.
+    /// </summary>
+    public static int TopK(ReadOnlySpan<float> x, int k, Rng rng, Span<int> result)
+    {
+        int d = x.Length;
+        if (k <= 0) return 0;
+        if (k >= d)
+        {
+            for (int i = 0; i < d; i++) result[i] = i;
+            return d;
+        }
+        if (d <= SmallDimension || k > d / 8) return ExactTopK(x, k, result);
+
+        // Sample ~1% of the magnitudes (at least enough to see ~64 samples above the threshold).
+        int m = (int)Math.Min(d / 8, Math.Max(d / 100, 64L * d / k));
+        float[] sample = ArrayPool<float>.Shared.Rent(m);
+        int cap = (int)Math.Min(d, 2L * k + 1024);
+        int[] cand = ArrayPool<int>.Shared.Rent(cap);
+        float[] keys = ArrayPool<float>.Shared.Rent(cap);
+        try
+        {
+            var s = sample.AsSpan(0, m);
+            for (int j = 0; j < m; j++) s[j] = Kernels.MagnitudeKey(x[rng.NextInt(d)]);
+            // Aim for 1.15·k candidates: the rank of the threshold within the sample.
+            double rank = Math.Ceiling(m * 1.15 * k / d);
+            for (int iter = 0; iter < 10; iter++)
+            {
+                int r = (int)Math.Clamp(rank, 1, m);
+                float t = KthLargest(s, r);
+                if (!(t > 0)) break;                           // ties at zero (or NaN): exact path
+                int c = Kernels.CollectAtLeast(x, t, cand.AsSpan(0, cap));
+                if (c >= k && c <= cap) return FinishTopK(x, cand.AsSpan(0, c), keys.AsSpan(0, c), k, result);
+                if (c > cap)
+                {
+                    if (r == 1) break;                          // even the largest sample admits too many: heavy ties
+                    rank = Math.Max(1, Math.Floor(r * 1.15 * k / c));
+                }
+                else
+                {
+                    if (r == m) break;
+                    rank = c == 0 ? r * 4.0 : Math.Ceiling(r * 1.15 * k / c) + 1;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(sample);
+            ArrayPool<int>.Shared.Return(cand);
+            ArrayPool<float>.Shared.Return(keys);
+        }
+        return ExactTopK(x, k, result);
+    }
+
+    /// <summary>
+    /// DGC's threshold rule: sample ~<paramref name="sampleFraction"/> of |x|, take the threshold
+    /// that keeps k of the sample and count the entries at or above it; refine at most 10 times
+    /// until the count is within [0.8·k, 1.3·k]: multiply by 1.3 (too many) or 0.8 (too few) as in
+    /// the paper's code until the target is bracketed, then bisect the bracket (multiplying alone
+    /// can jump back and forth across a dense cluster of magnitudes forever). If no count lands in
+    /// the window, the smallest threshold seen with more than k entries is used (or, if there is
+    /// none, the last one). Among the candidates, the exact top-k is kept when there are more than
+    /// k. Returns the number selected (≤ k; fewer when the accepted count is in [0.8·k, k)).
+    /// </summary>
+    public static int Dgc(ReadOnlySpan<float> x, int k, double sampleFraction, Rng rng, Span<int> result)
+    {
+        int d = x.Length;
+        if (k <= 0) return 0;
+        if (k >= d)
+        {
+            for (int i = 0; i < d; i++) result[i] = i;
+            return d;
+        }
+        int m = (int)Math.Clamp(Math.Ceiling(d * sampleFraction), Math.Min(d, 64), d);
+        float[] sample = ArrayPool<float>.Shared.Rent(m);
+        float t;
+        try
+        {
+            var s = sample.AsSpan(0, m);
+            for (int j = 0; j < m; j++) s[j] = Kernels.MagnitudeKey(x[rng.NextInt(d)]);
+            int ks = (int)Math.Clamp(Math.Ceiling((double)m * k / d), 1, m);
+            t = KthLargest(s, ks);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(sample);
+        }
+        if (!(t > 0)) t = float.Epsilon;                       // most of the sample is zero
+        float tooMany = 0f, tooFew = float.PositiveInfinity;     // bracket: count(tooMany) > 1.3k, count(tooFew) < 0.8k
+        int c = Kernels.CountAtLeast(x, t), cTooMany = 0;
+        for (int iter = 0; iter < 10 && (c > 1.3 * k || c < 0.8 * k); iter++)
+        {
+            if (c > 1.3 * k)
+            {
+                tooMany = t;
+                cTooMany = c;
+                t = float.IsPositiveInfinity(tooFew) ? t * 1.3f : 0.5f * (t + tooFew);
+            }
+            else
+            {
+                tooFew = t;
+                t = tooMany == 0f ? t * 0.8f : 0.5f * (tooMany + t);
+            }
+            c = Kernels.CountAtLeast(x, t);
+        }
+        if ((c > 1.3 * k || c < 0.8 * k) && tooMany > 0f && c < k)
+        {
+            t = tooMany;
+            c = cTooMany;
+        }
+        if (c == 0) return 0;
+        int rent = Math.Max(c, (int)Math.Min(d, 1.3 * k + 1));      // the same size every round in the usual case
+        int[] cand = ArrayPool<int>.Shared.Rent(rent);
+        float[] keys = ArrayPool<float>.Shared.Rent(rent);
+        try
+        {
+            int got = Kernels.CollectAtLeast(x, t, cand.AsSpan(0, c));
+            if (got <= k)
+            {
+                cand.AsSpan(0, got).CopyTo(result);
+                return got;
+            }
+            return FinishTopK(x, cand.AsSpan(0, got), keys.AsSpan(0, got), k, result);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(cand);
+            ArrayPool<float>.Shared.Return(keys);
+        }
+    }
+
+    /// <summary>Exact top-k among sorted candidate indices (all other entries are known to be smaller).</summary>
+    private static int FinishTopK(ReadOnlySpan<float> x, ReadOnlySpan<int> candidates, Span<float> keys, int k, Span<int> result)
+    {
+        int c = candidates.Length;
+        if (c == k)
+        {
+            candidates.CopyTo(result);
+            return k;
+        }
+        for (int j = 0; j < c; j++) keys[j] = Kernels.MagnitudeKey(x[candidates[j]]);
+        float kth = KthLargest(keys, k);
+        int greater = 0;
+        for (int j = 0; j < c; j++) if (Kernels.MagnitudeKey(x[candidates[j]]) > kth) greater++;
+        int ties = k - greater, o = 0;
+        for (int j = 0; j < c; j++)
+        {
+            int idx = candidates[j];
+            float key = Kernels.MagnitudeKey(x[idx]);
+            if (key > kth || (key == kth && ties-- > 0)) result[o++] = idx;
+        }
+        return o;
+    }
+
+    /// <summary>Exact top-k over the whole vector (small vectors, large k, heavy ties).</summary>
+    private static int ExactTopK(ReadOnlySpan<float> x, int k, Span<int> result)
+    {
+        int d = x.Length;
+        float[] keys = ArrayPool<float>.Shared.Rent(d);
+        try
+        {
+            var s = keys.AsSpan(0, d);
+            for (int i = 0; i < d; i++) s[i] = Kernels.MagnitudeKey(x[i]);
+            float kth = KthLargest(s, k);
+            int greater = 0;
+            for (int i = 0; i < d; i++) if (Kernels.MagnitudeKey(x[i]) > kth) greater++;
+            int ties = k - greater, o = 0;
+            for (int i = 0; i < d; i++)
+            {
+                float key = Kernels.MagnitudeKey(x[i]);
+                if (key > kth || (key == kth && ties-- > 0)) result[o++] = i;
+            }
+            return o;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(keys);
+        }
+    }
+
+    /// <summary>
+    /// The <paramref name="k"/>-th largest value (1-based) of <paramref name="values"/>, which is
+    /// reordered. Introselect: median-of-three quickselect, falling back to a sort after too many
+    /// partitions. Values must not be NaN.
+    /// </summary>
+    public static float KthLargest(Span<float> values, int k)
+    {
+        int n = values.Length;
+        if (k < 1 || k > n) throw new ArgumentOutOfRangeException(nameof(k), k, $"Invalid rank {k}; must be in [1, {n}].");
+        int target = n - k;                                    // index in ascending order
+        int lo = 0, hi = n - 1, budget = 2 * (BitOperations.Log2((uint)n) + 1);
+        while (hi > lo)
+        {
+            if (hi - lo < 16 || budget-- == 0)
+            {
+                values[lo..(hi + 1)].Sort();
+                return values[target];
+            }
+            int mid = lo + ((hi - lo) >> 1);
+            if (values[mid] < values[lo]) (values[mid], values[lo]) = (values[lo], values[mid]);
+            if (values[hi] < values[lo]) (values[hi], values[lo]) = (values[lo], values[hi]);
+            if (values[hi] < values[mid]) (values[hi], values[mid]) = (values[mid], values[hi]);
+            float pivot = values[mid];
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (values[i] < pivot) i++;
+                while (values[j] > pivot) j--;
+                if (i <= j)
+                {
+                    (values[i], values[j]) = (values[j], values[i]);
+                    i++;
+                    j--;
+                }
+            }
+            if (target <= j) hi = j;
+            else if (target >= i) lo = i;
+            else return values[target];
+        }
+        return values[target];
+    }
+}

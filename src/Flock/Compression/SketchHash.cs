@@ -1,0 +1,92 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Flock.Compression;
+
+/// <summary>
+/// The per-index hash of the sketches: h(i) = fmix32(fmix32(i ⊕ a) + b) with (a, b) from the
+/// 64-bit seed (MurmurHash3's finalizer), computed eight lanes at a time; the bucket is
+/// ⌊h·s / 2^32⌋ and the sign bit is bit 31 of h·0x2C1B3C6D. Scalar and vector forms agree.
+/// </summary>
+internal static class SketchHash
+{
+    public const int Chunk = 1024;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Fmix(uint h)
+    {
+        h ^= h >> 16;
+        h *= 0x85EBCA6Bu;
+        h ^= h >> 13;
+        h *= 0xC2B2AE35u;
+        h ^= h >> 16;
+        return h;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> Fmix(Vector256<uint> h)
+    {
+        h ^= h >> 16;
+        h *= Vector256.Create(0x85EBCA6Bu);
+        h ^= h >> 13;
+        h *= Vector256.Create(0xC2B2AE35u);
+        h ^= h >> 16;
+        return h;
+    }
+
+    /// <summary>The 32-bit hash of index <paramref name="i"/>.</summary>
+    public static uint Hash(ulong seed, int i) => Fmix(Fmix((uint)i ^ (uint)seed) + (uint)(seed >> 32));
+
+    /// <summary>The bucket of a hash among <paramref name="buckets"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Bucket(uint hash, int buckets) => (int)(((ulong)hash * (uint)buckets) >> 32);
+
+    /// <summary>The sign mask (0 or 0x80000000, to XOR onto a float's bits) of a hash.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint SignMask(uint hash) => (hash * 0x2C1B3C6Du) & 0x80000000u;
+
+    /// <summary>Hashes of indices start … start + hashes.Length − 1 (length a multiple of 8).</summary>
+    public static void Fill(ulong seed, int start, Span<uint> hashes)
+    {
+        var a = Vector256.Create((uint)seed);
+        var b = Vector256.Create((uint)(seed >> 32));
+        var idx = Vector256.Create((uint)start) + Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
+        var eight = Vector256.Create(8u);
+        for (int j = 0; j < hashes.Length; j += 8)
+        {
+            Fmix(Fmix(idx ^ a) + b).StoreUnsafe(ref hashes[j]);
+            idx += eight;
+        }
+    }
+
+    /// <summary>
+    /// Buckets (⌊h·s/2^32⌋, exact) and sign masks of indices start … start + buckets.Length − 1
+    /// (length a multiple of 8).
+    /// </summary>
+    public static void FillBuckets(ulong seed, int start, int size, Span<int> buckets, Span<uint> signs)
+    {
+        var a = Vector256.Create((uint)seed);
+        var b = Vector256.Create((uint)(seed >> 32));
+        var idx = Vector256.Create((uint)start) + Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
+        var eight = Vector256.Create(8u);
+        var vs = Vector256.Create((ulong)(uint)size);
+        var signMul = Vector256.Create(0x2C1B3C6Du);
+        var signBit = Vector256.Create(0x80000000u);
+        ref int bo = ref MemoryMarshal.GetReference(buckets);
+        ref uint so = ref MemoryMarshal.GetReference(signs);
+        for (int j = 0; j < buckets.Length; j += 8)
+        {
+            var h = Fmix(Fmix(idx ^ a) + b);
+            var (lo, hi) = Vector256.Widen(h);
+            Vector256.Narrow((lo * vs) >> 32, (hi * vs) >> 32).AsInt32().StoreUnsafe(ref bo, (nuint)j);
+            ((h * signMul) & signBit).StoreUnsafe(ref so, (nuint)j);
+            idx += eight;
+        }
+    }
+
+    /// <summary>x ⊕ sign for eight entries: the float bits XOR-ed with the hashes' sign masks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ApplySigns(Vector256<float> x, Vector256<uint> hashes) =>
+        (x.AsUInt32() ^ ((hashes * Vector256.Create(0x2C1B3C6Du)) & Vector256.Create(0x80000000u))).AsSingle();
+}

@@ -1,0 +1,199 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Flock.Compression;
+
+/// <summary>
+/// The fast Walsh–Hadamard transform in place: y = H·x with the unnormalized Sylvester Hadamard
+/// matrix H (entries ±1, H·H = n·I), for lengths that are powers of two. O(n log n) additions,
+/// cache-blocked: all butterflies with strides below 4096 run on L1-resident blocks (three levels
+/// per vector pass, the strides 1, 2 and 4 by in-register shuffles), and the larger strides run on
+/// column panels of at most 1024 rows that fit in L2 (recursively for very long vectors). The order of the
+/// additions depends only on n, so results are identical on every machine.
+/// </summary>
+public static class WalshHadamard
+{
+    private const int BlockLength = 1 << 12;
+    private const int PanelFloats = 1 << 18;
+
+    /// <summary>Transforms <paramref name="data"/> in place (unnormalized: apply 1/√n for the orthonormal transform).</summary>
+    /// <exception cref="ArgumentException">The length is not a power of two (0 and 1 are allowed: nothing to do).</exception>
+    public static void Transform(Span<float> data)
+    {
+        int n = data.Length;
+        if (n <= 1) return;
+        if (!BitOperations.IsPow2(n)) throw new ArgumentException($"The Walsh–Hadamard transform needs a power-of-two length; got {n}.", nameof(data));
+        ref float r = ref MemoryMarshal.GetReference(data);
+        if (n < 8)
+        {
+            for (int h = 1; h < n; h <<= 1)
+                for (int g = 0; g < n; g += 2 * h)
+                    for (int j = g; j < g + h; j++)
+                    {
+                        float a = Unsafe.Add(ref r, j), b = Unsafe.Add(ref r, j + h);
+                        Unsafe.Add(ref r, j) = a + b;
+                        Unsafe.Add(ref r, j + h) = a - b;
+                    }
+            return;
+        }
+        TransformRecursive(ref r, n);
+    }
+
+    /// <summary>
+    /// Blocks of length b are transformed first (recursively), then the strides b … n/2 run on
+    /// column panels of the (n/b)×b row-major view. b is chosen so that there are at most
+    /// <see cref="MaxRows"/> rows: a panel then touches few enough pages to stay in the TLB.
+    /// </summary>
+    private static void TransformRecursive(ref float r, int n)
+    {
+        if (n <= BlockLength)
+        {
+            TransformBlock(ref r, n);
+            return;
+        }
+        int block = Math.Max(BlockLength, n / MaxRows);
+        for (int b = 0; b < n; b += block) TransformRecursive(ref Unsafe.Add(ref r, b), block);
+        int rows = n / block;
+        int panel = Math.Clamp(PanelFloats / rows, 8, block);
+        for (int col = 0; col < block; col += panel)
+            Levels(ref Unsafe.Add(ref r, col), n, block, panel, columnsAreStride: false);
+    }
+
+    private const int MaxRows = 1024;
+
+    /// <summary>All levels with strides below <paramref name="length"/> on one contiguous block.</summary>
+    private static void TransformBlock(ref float p, int length)
+    {
+        var s1 = Vector256.Create(1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f);
+        var s2 = Vector256.Create(1f, 1f, -1f, -1f, 1f, 1f, -1f, -1f);
+        var s4 = Vector256.Create(1f, 1f, 1f, 1f, -1f, -1f, -1f, -1f);
+        for (int i = 0; i < length; i += 8)
+        {
+            var v = Vector256.LoadUnsafe(ref p, (nuint)i);
+            v = Vector256.Shuffle(v, Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6)) + v * s1;
+            v = Vector256.Shuffle(v, Vector256.Create(2, 3, 0, 1, 6, 7, 4, 5)) + v * s2;
+            v = Vector256.Shuffle(v, Vector256.Create(4, 5, 6, 7, 0, 1, 2, 3)) + v * s4;
+            v.StoreUnsafe(ref p, (nuint)i);
+        }
+        Levels(ref p, length, firstStride: 8, columns: 0, columnsAreStride: true);
+    }
+
+    /// <summary>
+    /// The levels with strides from <paramref name="firstStride"/> up to total/2, on columns
+    /// [0, <paramref name="columns"/>) of each row group (or all of each stride when
+    /// <paramref name="columnsAreStride"/>).
+    /// </summary>
+    private static void Levels(ref float p, int total, int firstStride, int columns, bool columnsAreStride)
+    {
+        int h = firstStride;
+        while (h < total)
+        {
+            int cols = columnsAreStride ? h : columns;
+            if (8L * h <= total)
+            {
+                for (int g = 0; g < total; g += 8 * h) Radix8(ref Unsafe.Add(ref p, g), h, cols);
+                h *= 8;
+            }
+            else if (4L * h <= total)
+            {
+                for (int g = 0; g < total; g += 4 * h) Radix4(ref Unsafe.Add(ref p, g), h, cols);
+                h *= 4;
+            }
+            else
+            {
+                for (int g = 0; g < total; g += 2 * h) Radix2(ref Unsafe.Add(ref p, g), h, cols);
+                h *= 2;
+            }
+        }
+    }
+
+    private static void Radix8(ref float p, int h, int cols)
+    {
+        nuint s = (nuint)h;
+        int c = 0;
+        if (Vector512.IsHardwareAccelerated && cols % 16 == 0)
+        {
+            for (; c < cols; c += 16)
+            {
+                ref float q = ref Unsafe.Add(ref p, c);
+                var a0 = Vector512.LoadUnsafe(ref q);
+                var a1 = Vector512.LoadUnsafe(ref q, s);
+                var a2 = Vector512.LoadUnsafe(ref q, 2 * s);
+                var a3 = Vector512.LoadUnsafe(ref q, 3 * s);
+                var a4 = Vector512.LoadUnsafe(ref q, 4 * s);
+                var a5 = Vector512.LoadUnsafe(ref q, 5 * s);
+                var a6 = Vector512.LoadUnsafe(ref q, 6 * s);
+                var a7 = Vector512.LoadUnsafe(ref q, 7 * s);
+                var b0 = a0 + a1; var b1 = a0 - a1; var b2 = a2 + a3; var b3 = a2 - a3;
+                var b4 = a4 + a5; var b5 = a4 - a5; var b6 = a6 + a7; var b7 = a6 - a7;
+                var c0 = b0 + b2; var c2 = b0 - b2; var c1 = b1 + b3; var c3 = b1 - b3;
+                var c4 = b4 + b6; var c6 = b4 - b6; var c5 = b5 + b7; var c7 = b5 - b7;
+                (c0 + c4).StoreUnsafe(ref q);
+                (c1 + c5).StoreUnsafe(ref q, s);
+                (c2 + c6).StoreUnsafe(ref q, 2 * s);
+                (c3 + c7).StoreUnsafe(ref q, 3 * s);
+                (c0 - c4).StoreUnsafe(ref q, 4 * s);
+                (c1 - c5).StoreUnsafe(ref q, 5 * s);
+                (c2 - c6).StoreUnsafe(ref q, 6 * s);
+                (c3 - c7).StoreUnsafe(ref q, 7 * s);
+            }
+        }
+        for (; c < cols; c += 8)
+        {
+            ref float q = ref Unsafe.Add(ref p, c);
+            var a0 = Vector256.LoadUnsafe(ref q);
+            var a1 = Vector256.LoadUnsafe(ref q, s);
+            var a2 = Vector256.LoadUnsafe(ref q, 2 * s);
+            var a3 = Vector256.LoadUnsafe(ref q, 3 * s);
+            var a4 = Vector256.LoadUnsafe(ref q, 4 * s);
+            var a5 = Vector256.LoadUnsafe(ref q, 5 * s);
+            var a6 = Vector256.LoadUnsafe(ref q, 6 * s);
+            var a7 = Vector256.LoadUnsafe(ref q, 7 * s);
+            var b0 = a0 + a1; var b1 = a0 - a1; var b2 = a2 + a3; var b3 = a2 - a3;
+            var b4 = a4 + a5; var b5 = a4 - a5; var b6 = a6 + a7; var b7 = a6 - a7;
+            var c0 = b0 + b2; var c2 = b0 - b2; var c1 = b1 + b3; var c3 = b1 - b3;
+            var c4 = b4 + b6; var c6 = b4 - b6; var c5 = b5 + b7; var c7 = b5 - b7;
+            (c0 + c4).StoreUnsafe(ref q);
+            (c1 + c5).StoreUnsafe(ref q, s);
+            (c2 + c6).StoreUnsafe(ref q, 2 * s);
+            (c3 + c7).StoreUnsafe(ref q, 3 * s);
+            (c0 - c4).StoreUnsafe(ref q, 4 * s);
+            (c1 - c5).StoreUnsafe(ref q, 5 * s);
+            (c2 - c6).StoreUnsafe(ref q, 6 * s);
+            (c3 - c7).StoreUnsafe(ref q, 7 * s);
+        }
+    }
+
+    private static void Radix4(ref float p, int h, int cols)
+    {
+        nuint s = (nuint)h;
+        for (int c = 0; c < cols; c += 8)
+        {
+            ref float q = ref Unsafe.Add(ref p, c);
+            var a0 = Vector256.LoadUnsafe(ref q);
+            var a1 = Vector256.LoadUnsafe(ref q, s);
+            var a2 = Vector256.LoadUnsafe(ref q, 2 * s);
+            var a3 = Vector256.LoadUnsafe(ref q, 3 * s);
+            var b0 = a0 + a1; var b1 = a0 - a1; var b2 = a2 + a3; var b3 = a2 - a3;
+            (b0 + b2).StoreUnsafe(ref q);
+            (b1 + b3).StoreUnsafe(ref q, s);
+            (b0 - b2).StoreUnsafe(ref q, 2 * s);
+            (b1 - b3).StoreUnsafe(ref q, 3 * s);
+        }
+    }
+
+    private static void Radix2(ref float p, int h, int cols)
+    {
+        nuint s = (nuint)h;
+        for (int c = 0; c < cols; c += 8)
+        {
+            ref float q = ref Unsafe.Add(ref p, c);
+            var a0 = Vector256.LoadUnsafe(ref q);
+            var a1 = Vector256.LoadUnsafe(ref q, s);
+            (a0 + a1).StoreUnsafe(ref q);
+            (a0 - a1).StoreUnsafe(ref q, s);
+        }
+    }
+}
