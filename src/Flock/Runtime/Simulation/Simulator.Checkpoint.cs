@@ -52,6 +52,7 @@ public sealed partial class Simulator
             w.Write(n.Started);
             w.Write(n.Up);
             w.Write(n.Left);
+            w.Write(n.Tracked);
             w.Write(n.Incarnation);
             w.Write(n.LastReported);
             w.Write(n.BytesSent);
@@ -166,6 +167,7 @@ public sealed partial class Simulator
             node.Started = r.ReadBoolean();
             node.Up = r.ReadBoolean();
             node.Left = r.ReadBoolean();
+            node.Tracked = r.ReadBoolean();
             node.Incarnation = r.ReadInt64();
             node.LastReported = r.ReadInt64();
             node.BytesSent = r.ReadInt64();

@@ -28,14 +28,16 @@ public sealed partial class Simulator
 
     private void RoundTrackerUp(NodeHost node)
     {
-        if (!node.IsReporter) return;
+        if (!node.IsReporter || node.Tracked) return;
+        node.Tracked = true;
         _upReporters++;
         if (node.LastReported < Round + 1) _upBehind++;
     }
 
     private void RoundTrackerDown(NodeHost node)
     {
-        if (!node.IsReporter) return;
+        if (!node.IsReporter || !node.Tracked) return;
+        node.Tracked = false;
         _upReporters--;
         if (node.LastReported < Round + 1) _upBehind--;
         AdvanceRounds();
@@ -57,7 +59,7 @@ public sealed partial class Simulator
             }
         }
         long target = Round + 1;
-        if (node.Up && previous < target && round >= target) _upBehind--;
+        if (node.Tracked && previous < target && round >= target) _upBehind--;
         AdvanceRounds();
     }
 
@@ -79,7 +81,7 @@ public sealed partial class Simulator
         foreach (int i in _reporters)
         {
             var n = _nodes[i];
-            if (!n.Up) continue;
+            if (!n.Tracked) continue;
             up++;
             if (n.LastReported < target) behind++;
         }

@@ -13,6 +13,7 @@ public sealed partial class Simulator
         public bool IsReporter { get; } = isReporter;
         public bool IsEvaluated;
         public bool Started, Up, Left;
+        public bool Tracked; // counted by the global-round tracker (up, or about to start at time 0)
         public long Incarnation;
         public long LastReported = -1;
         public long BytesSent, MessagesSent;

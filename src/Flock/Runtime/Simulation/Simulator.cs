@@ -222,8 +222,13 @@ public sealed partial class Simulator
         var joinTime = new double[_nodes.Length];
         foreach (var f in _options.Faults.NodeFaults)
             if (f.Kind == NodeFaultKind.Join) joinTime[f.Node] = f.Time;
+        for (int i = 0; i < _nodes.Length; i++)
+        {
+            Schedule(joinTime[i], new SimEvent(EventKind.Start, i));
+            // Nodes starting at time 0 count for the global round from the outset, so round 0 waits for all of them.
+            if (joinTime[i] == 0) RoundTrackerUp(_nodes[i]);
+        }
         if (_options.Metrics.EverySeconds > 0) Schedule(0, new SimEvent(EventKind.Tick, -1) { Counter = 0 });
-        for (int i = 0; i < _nodes.Length; i++) Schedule(joinTime[i], new SimEvent(EventKind.Start, i));
         foreach (var f in _options.Faults.NodeFaults)
         {
             var kind = f.Kind switch
@@ -306,6 +311,7 @@ public sealed partial class Simulator
                 if (node.Left) break;
                 node.Left = true;
                 if (node.Up) MarkDown(node);
+                else RoundTrackerDown(node); // a node that leaves before it starts stops counting
                 break;
             }
             case EventKind.RandomCrash:
