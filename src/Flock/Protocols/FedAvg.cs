@@ -254,6 +254,7 @@ public sealed class FedAvgClient : INodeBehavior
     private readonly FedAvgOptions _options;
     private LocalModel? _model;
     private bool _training;
+    private long _round;
     private int _server = -1;
     private Message? _pending;
     private int _pendingFrom = -1;
@@ -282,7 +283,7 @@ public sealed class FedAvgClient : INodeBehavior
     /// <inheritdoc />
     public void OnMessage(INodeContext context, int from, Message message)
     {
-        if (message.Kind != FedAvg.ModelKind || message.Model.Length != _learner.Layout.Length) return;
+        if (message.Kind != FedAvg.ModelKind || message.Model.Length != _learner.Layout.Length || message.Round < _round) return;
         if (_training)
         {
             // Still busy with an older round: train on the newest model when done.
@@ -298,6 +299,7 @@ public sealed class FedAvgClient : INodeBehavior
         message.Model.Span.CopyTo(_model.Parameters);
         if (_options.ResetClientOptimizer) _model.ResetOptimizer();
         _server = from;
+        _round = message.Round;
         _training = true;
         context.StartTraining(new TrainingJob(_model, _learner, _optimizer, _data, _options.LocalSteps, _options.BatchSize, message.Round));
     }
@@ -337,6 +339,7 @@ public sealed class FedAvgClient : INodeBehavior
         writer.Write(_model is not null);
         _model?.Write(writer);
         writer.Write(_training);
+        writer.Write(_round);
         writer.Write(_server);
         writer.WriteMessage(_pending);
         writer.Write(_pendingFrom);
@@ -352,6 +355,7 @@ public sealed class FedAvgClient : INodeBehavior
         }
         else _model = null;
         _training = reader.ReadBoolean();
+        _round = reader.ReadInt64();
         _server = reader.ReadInt32();
         _pending = reader.ReadMessage();
         _pendingFrom = reader.ReadInt32();

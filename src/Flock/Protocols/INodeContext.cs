@@ -52,8 +52,9 @@ public interface INodeContext
     /// Reports that this node finished round <paramref name="round"/> (round 0 = the initial model,
     /// reported at start). The host may read <see cref="INodeBehavior.EvaluationModel"/> now to
     /// evaluate it. <paramref name="succeeded"/> false marks a failed round (e.g. no quorum).
-    /// Only behaviours with <see cref="INodeBehavior.ReportsRounds"/> call this.
+    /// Only behaviours with <see cref="INodeBehavior.ReportsRounds"/> call this, and not while training.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="round"/> is not above the last reported round.</exception>
+    /// <exception cref="InvalidOperationException">The behaviour does not report rounds, or a training job is running.</exception>
     void CompleteRound(long round, bool succeeded = true);
 }

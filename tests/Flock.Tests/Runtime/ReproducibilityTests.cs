@@ -14,7 +14,7 @@ public class ReproducibilityTests
 
     private static DatasetView TestSet(Dataset all, int from) => new(all, Enumerable.Range(from, all.Count - from).ToArray());
 
-    private static (INodeBehavior[], SimulationOptions) DSgdScenario(ulong seed, int n = 16, long rounds = 8)
+    private static (INodeBehavior[], SimulationOptions) DSgdScenario(ulong seed, int n = 16, long rounds = 8, int everyRounds = 1)
     {
         var learner = TinyMlp(Dim, Classes, 16);
         var all = Blobs(n * 20 + 100, Dim, Classes, 3);
@@ -25,6 +25,7 @@ public class ReproducibilityTests
         {
             Seed = seed,
             MaxRounds = rounds,
+            MaxTime = 1000, // a safety net: random crashes keep scheduling events forever
             Link = new LinkModel(0.05, 1e5, dropProbability: 0.05),
             Compute = new ComputeModel(0.01, SpeedDistribution.LogNormal(0, 0.5)),
             Faults = new FaultSchedule
@@ -32,7 +33,7 @@ public class ReproducibilityTests
                 RandomCrashes = new RandomCrashes(0.05, 0.8, new[] { 3, 7, 11 }),
                 LinkFailures = new[] { new LinkFailure(0, 1, 0.5, 1.5) },
             },
-            Metrics = new MetricsOptions { EveryRounds = 1, Learner = learner, TestSet = TestSet(all, n * 20), MaxEvaluatedNodes = 10 },
+            Metrics = new MetricsOptions { EveryRounds = everyRounds, Learner = learner, TestSet = TestSet(all, n * 20), MaxEvaluatedNodes = 10 },
         };
         return (nodes, options);
     }
@@ -102,25 +103,34 @@ public class ReproducibilityTests
         Assert.True(rows[^1].ConsensusDistance > 0);
     }
 
-    private static void AssertResumeEquals(Func<(INodeBehavior[], SimulationOptions)> build, Func<SimulationProgress, bool> checkpointAt)
+    /// <summary>
+    /// Runs a scenario uninterrupted, then again with a checkpoint taken either from a Progress
+    /// handler (<paramref name="checkpointAt"/>) or after a cancellation triggered inside node 0's
+    /// callback at virtual time <paramref name="stopAt"/> (an arbitrary mid-run state), resumes it in a
+    /// fresh simulator and compares rows and final node states.
+    /// </summary>
+    private static void AssertResumeEquals(Func<(INodeBehavior[], SimulationOptions)> build, Func<SimulationProgress, bool>? checkpointAt = null, double stopAt = double.NaN)
     {
         var (n0, o0) = build();
         var full = new Simulator(n0, o0);
         var expected = RunRows(full);
 
         var (n1, o1) = build();
+        using var cts = new CancellationTokenSource();
+        if (!double.IsNaN(stopAt)) n1[0] = new CancelingNode(n1[0], stopAt, cts);
         var first = new Simulator(n1, o1);
         var checkpoint = new MemoryStream();
-        using var cts = new CancellationTokenSource();
-        first.Progress += p =>
-        {
-            if (checkpoint.Length == 0 && checkpointAt(p))
+        if (checkpointAt is not null)
+            first.Progress += p =>
             {
-                first.SaveCheckpoint(checkpoint);
-                cts.Cancel();
-            }
-        };
+                if (checkpoint.Length == 0 && checkpointAt(p))
+                {
+                    first.SaveCheckpoint(checkpoint);
+                    cts.Cancel();
+                }
+            };
         var before = RunRows(first, cts.Token);
+        if (checkpointAt is null) first.SaveCheckpoint(checkpoint);
         Assert.True(checkpoint.Length > 0, "no checkpoint was taken");
         Assert.True(before.Count > 0 && before.Count < expected.Count, $"checkpoint after {before.Count} of {expected.Count} rows");
 
@@ -142,22 +152,40 @@ public class ReproducibilityTests
         return ms.ToArray();
     }
 
+    /// <summary>Delegates to a node and cancels a token in the first callback at or after a given time.</summary>
+    private sealed class CancelingNode(INodeBehavior inner, double at, CancellationTokenSource cts) : INodeBehavior
+    {
+        public bool ReportsRounds => inner.ReportsRounds;
+        public ReadOnlyMemory<float> EvaluationModel => inner.EvaluationModel;
+        private void Check(INodeContext c) { if (c.Now >= at) cts.Cancel(); }
+        public void OnStart(INodeContext c) { inner.OnStart(c); Check(c); }
+        public void OnMessage(INodeContext c, int from, Message m) { inner.OnMessage(c, from, m); Check(c); }
+        public void OnTimer(INodeContext c, TimerTag t) { inner.OnTimer(c, t); Check(c); }
+        public void OnTrainingFinished(INodeContext c, TrainingResult r) { inner.OnTrainingFinished(c, r); Check(c); }
+        public void OnRecover(INodeContext c) { inner.OnRecover(c); Check(c); }
+        public void WriteState(StateWriter writer) => inner.WriteState(writer);
+        public void ReadState(StateReader reader) => inner.ReadState(reader);
+    }
+
     [Fact]
     public void Resumed_fedavg_run_equals_an_uninterrupted_run()
     {
-        AssertResumeEquals(() => FedAvgScenario(7), p => p.Round == 3);
+        AssertResumeEquals(() => FedAvgScenario(7), checkpointAt: p => p.Round == 3);
+        AssertResumeEquals(() => FedAvgScenario(7), stopAt: 4.3);
     }
 
     [Fact]
     public void Resumed_dsgd_run_equals_an_uninterrupted_run()
     {
-        AssertResumeEquals(() => DSgdScenario(7), p => p.Round == 4);
+        AssertResumeEquals(() => DSgdScenario(7, everyRounds: 2), checkpointAt: p => p.Round == 3);
+        AssertResumeEquals(() => DSgdScenario(7), stopAt: 1.7);
     }
 
     [Fact]
     public void Resumed_asynchronous_gossip_run_equals_an_uninterrupted_run()
     {
-        AssertResumeEquals(() => GossipScenario(7), p => p.VirtualTime >= 5);
+        AssertResumeEquals(() => GossipScenario(7), checkpointAt: p => p.VirtualTime >= 5);
+        AssertResumeEquals(() => GossipScenario(7), stopAt: 6.9);
     }
 
     [Fact]

@@ -25,13 +25,13 @@ public class SimulatorBenchmark(ITestOutputHelper output)
 {
     /// <summary>
     /// 100 MLP 784-128-10 nodes, D-SGD on a ring with 4 neighbours, 10 local steps of batch 32 per
-    /// round. Compares a simulated round with the bare kernels (the same training jobs in a
-    /// Parallel.For plus the same mixing) to measure the simulator's overhead.
+    /// round. Each simulated round is paired with the same work done by bare kernels (the training
+    /// jobs in a Parallel.For, then the same mixing), interleaved so machine load affects both alike.
     /// </summary>
     [BenchFact]
     public void Dsgd_round_of_100_mlp_nodes()
     {
-        const int n = 100, k = 10, b = 32, perNode = 64, rounds = 4;
+        const int n = 100, k = 10, b = 32, perNode = 64, rounds = 5;
         var learner = Mlp.CreateClassifier(new TensorShape(784), new[] { 128 }, 10);
         var rng = new Rng(1);
         var x = new float[n * perNode * 784];
@@ -45,29 +45,25 @@ public class SimulatorBenchmark(ITestOutputHelper output)
         var nodes = DSgd.CreateNodes(learner, sgd, data, nb, w, self, new DSgdOptions { LocalSteps = k, BatchSize = b }, 1);
         var sim = new Simulator(nodes, new SimulationOptions
         {
-            MaxRounds = rounds + 1,
             Link = new LinkModel(0.01, 1.25e8),
             Compute = new ComputeModel(0.01),
             Metrics = new MetricsOptions { EveryRounds = 0 },
         });
-        var stamps = new List<double>();
-        var clock = Stopwatch.StartNew();
-        sim.Progress += _ => stamps.Add(clock.Elapsed.TotalSeconds);
-        sim.Run();
-        var st = sim.Statistics;
-        // stamps[0] = round 0 (start), stamps[1] = end of the warm-up round 1.
-        double simRound = (stamps[^1] - stamps[1]) / (stamps.Count - 2);
+        CancellationTokenSource? cts = null;
+        sim.Progress += _ => cts!.Cancel();
+        void SimRound()
+        {
+            cts = new CancellationTokenSource();
+            sim.Run(cts.Token);
+        }
 
-        // Bare kernels: the same jobs and the same mixing, no simulator.
         var models = Enumerable.Range(0, n).Select(_ => LocalModel.Create(learner, sgd, LocalModel.InitialParameters(learner, 1))).ToArray();
         var mix = new float[learner.Layout.Length];
-        double kernelTotal = 0;
-        for (int r = 0; r <= rounds; r++)
+        void BareRound(int r)
         {
-            var t0 = Stopwatch.GetTimestamp();
             Parallel.For(0, n, i =>
             {
-                var job = new TrainingJob(models[i], learner, sgd, data[i], k, b, r + 1);
+                var job = new TrainingJob(models[i], learner, sgd, data[i], k, b, r);
                 job.Begin();
                 job.Execute(1, i);
                 job.End();
@@ -80,11 +76,34 @@ public class SimulatorBenchmark(ITestOutputHelper output)
                 Mean.Instance.Aggregate(inputs, weights, mix);
                 mix.CopyTo(models[i].Parameters, 0);
             }
-            if (r > 0) kernelTotal += Stopwatch.GetElapsedTime(t0).TotalSeconds;
         }
-        double kernelRound = kernelTotal / rounds;
-        output.WriteLine($"cores {Environment.ProcessorCount}; simulated round {simRound * 1000:F1} ms; bare kernels {kernelRound * 1000:F1} ms; overhead {(simRound - kernelRound) / simRound:P1}");
+
+        var proc = Process.GetCurrentProcess();
+        (double Wall, double Cpu) Measure(Action a)
+        {
+            proc.Refresh();
+            var cpu0 = proc.TotalProcessorTime;
+            long t0 = Stopwatch.GetTimestamp();
+            a();
+            proc.Refresh();
+            return (Stopwatch.GetElapsedTime(t0).TotalSeconds, (proc.TotalProcessorTime - cpu0).TotalSeconds);
+        }
+
+        SimRound(); // round 0 (start)
+        SimRound(); // warm-up round 1
+        BareRound(1);
+        double simWall = 0, simCpu = 0, bareWall = 0, bareCpu = 0;
+        for (int r = 2; r < 2 + rounds; r++)
+        {
+            var s1 = Measure(SimRound);
+            var b1 = Measure(() => BareRound(r));
+            simWall += s1.Wall; simCpu += s1.Cpu; bareWall += b1.Wall; bareCpu += b1.Cpu;
+            output.WriteLine($"round {r}: simulated {s1.Wall * 1000:F0} ms wall / {s1.Cpu * 1000:F0} ms CPU; bare {b1.Wall * 1000:F0} ms wall / {b1.Cpu * 1000:F0} ms CPU");
+        }
+        var st = sim.Statistics;
+        output.WriteLine($"cores {Environment.ProcessorCount}; per round: simulated {simWall / rounds * 1000:F0} ms wall, {simCpu / rounds * 1000:F0} ms CPU; bare kernels {bareWall / rounds * 1000:F0} ms wall, {bareCpu / rounds * 1000:F0} ms CPU");
+        output.WriteLine($"overhead: wall {(simWall - bareWall) / simWall:P1}, CPU {(simCpu - bareCpu) / simCpu:P1}");
         output.WriteLine($"loop statistics: {st}");
-        output.WriteLine($"loop time outside callbacks and job waits: {(st.LoopSeconds - st.CallbackSeconds - st.JobWaitSeconds - st.EvaluationSeconds) / st.LoopSeconds:P1} of {st.LoopSeconds:F2} s");
+        output.WriteLine($"loop wall outside callbacks, job waits and evaluation: {(st.LoopSeconds - st.CallbackSeconds - st.JobWaitSeconds - st.EvaluationSeconds) / st.LoopSeconds:P2} of {st.LoopSeconds:F2} s");
     }
 }

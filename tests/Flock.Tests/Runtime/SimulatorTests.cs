@@ -237,6 +237,39 @@ public class SimulatorTests
         Assert.Equal("3:trained 0", probe.Log[1]);
     }
 
+    private sealed class FirstParameter : IModelMetric
+    {
+        public string Name => "p0";
+        public double Evaluate(ReadOnlySpan<float> model) => model[0];
+    }
+
+    [Fact]
+    public void Time_ticks_evaluate_a_training_node_on_the_parameters_its_job_started_from()
+    {
+        var learner = TinyMlp(3, 2);
+        var data = Split(Blobs(40, 3, 2, 1), 1)[0];
+        var sgd = new Sgd(1f);
+        var model = LocalModel.Create(learner, sgd, LocalModel.InitialParameters(learner, 1));
+        float before = model.Parameters[0];
+        var probe = new ProbeBehavior
+        {
+            Model = model.Parameters,
+            Start = c => c.StartTraining(new TrainingJob(model, learner, sgd, data, 3, 8, 0)), // 3 × 0.5 s
+        };
+        var sim = new Simulator(new[] { probe }, new SimulationOptions
+        {
+            Compute = new ComputeModel(0.5),
+            Metrics = new MetricsOptions { EveryRounds = 0, EverySeconds = 1, ExtraMetrics = new IModelMetric[] { new FirstParameter() } },
+        });
+        var rows = RunRows(sim);
+        float after = model.Parameters[0];
+        Assert.NotEqual(before, after);
+        Assert.Equal(new[] { 0.0, 1, 2 }, rows.Select(r => r.VirtualTime));
+        Assert.Equal(new double[] { before, before, after }, rows.Select(r => r.Extra[0].Value));
+        Assert.Equal("p0", rows[0].Extra[0].Key);
+        Assert.True(double.IsNaN(rows[0].AccuracyMean)); // no learner given: no accuracy
+    }
+
     [Fact]
     public void Consensus_distance_matches_hand_computation()
     {

@@ -106,6 +106,7 @@ public sealed partial class Simulator
         {
             CheckActive();
             if (!IsReporter) throw new InvalidOperationException($"Node {Id}'s behaviour does not report rounds (ReportsRounds is false).");
+            if (BusyEvent is not null) throw new InvalidOperationException($"Node {Id} reported round {round} while training; report a round before starting the next job.");
             if (round < 0 || round <= LastReported)
                 throw new ArgumentOutOfRangeException(nameof(round), round, $"Node {Id} reported round {round} after round {LastReported}; rounds must increase.");
             if (!succeeded) sim._failedRounds++;
