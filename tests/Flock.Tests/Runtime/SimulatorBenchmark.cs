@@ -106,4 +106,37 @@ public class SimulatorBenchmark(ITestOutputHelper output)
         output.WriteLine($"loop statistics: {st}");
         output.WriteLine($"loop wall outside callbacks, job waits and evaluation: {(st.LoopSeconds - st.CallbackSeconds - st.JobWaitSeconds - st.EvaluationSeconds) / st.LoopSeconds:P2} of {st.LoopSeconds:F2} s");
     }
+
+    /// <summary>Peak memory per node for D-SGD with MLP 784-128-10 nodes (one round of one step).</summary>
+    [BenchFact]
+    public void Memory_per_mlp_node()
+    {
+        const int n = 2000;
+        var learner = Mlp.CreateClassifier(new TensorShape(784), new[] { 128 }, 10);
+        int p = learner.Layout.Length;
+        var rng = new Rng(1);
+        var x = new float[4000 * 784];
+        rng.FillUniform(x, 0, 1);
+        var all = Dataset.Classification("synthetic", x, new TensorShape(784), Enumerable.Range(0, 4000).Select(i => i % 10).ToArray(), 10);
+        var data = Enumerable.Range(0, n).Select(i => new DatasetView(all, Enumerable.Range((i * 16) % 4000, 16).ToArray())).ToArray();
+        var (nb, w, self) = Ring(n, 2);
+        GC.Collect();
+        long baseline = GC.GetTotalMemory(true);
+        var proc = Process.GetCurrentProcess();
+        proc.Refresh();
+        long ws0 = proc.WorkingSet64;
+        var nodes = DSgd.CreateNodes(learner, new Sgd(0.01f), data, nb, w, self, new DSgdOptions { LocalSteps = 1, BatchSize = 4, Rounds = 2 }, 1);
+        var sim = new Simulator(nodes, new SimulationOptions { Link = new LinkModel(0.01), Compute = new ComputeModel(0.01) });
+        long built = GC.GetTotalMemory(true) - baseline;
+        long peakManaged = 0;
+        sim.Progress += _ => peakManaged = Math.Max(peakManaged, GC.GetTotalMemory(false) - baseline);
+        var t0 = Stopwatch.GetTimestamp();
+        sim.Run();
+        double secs = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        proc.Refresh();
+        output.WriteLine($"{n} nodes of {p} parameters ({4.0 * p / 1024:F0} KiB): built {built / (double)n / 1024:F0} KiB/node; " +
+            $"peak managed during the run {peakManaged / (double)n / 1024:F0} KiB/node; peak working set growth {(proc.PeakWorkingSet64 - ws0) / (double)n / 1024:F0} KiB/node; 2 rounds in {secs:F1} s");
+        output.WriteLine($"extrapolated to 10,000 nodes: {Math.Max(peakManaged, proc.PeakWorkingSet64 - ws0) / (double)n * 10000 / (1L << 30):F1} GiB");
+        GC.KeepAlive(sim);
+    }
 }
