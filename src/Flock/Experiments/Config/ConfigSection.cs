@@ -14,6 +14,8 @@ public sealed class ConfigSection
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
     private readonly HashSet<string> _expected = new(StringComparer.Ordinal);
     private readonly List<ConfigSection> _all;
+    private readonly TomlTable _resolved = new();
+    private readonly Dictionary<string, ConfigSection> _children = new(StringComparer.Ordinal);
 
     /// <summary>Wraps a parsed TOML table as the root section of <paramref name="file"/>.</summary>
     public ConfigSection(TomlTable table, string file) : this(table, file, "", new List<ConfigSection>()) { }
@@ -36,6 +38,35 @@ public sealed class ConfigSection
     /// <summary>The underlying table.</summary>
     public TomlTable Table => _table;
 
+    /// <summary>Every value read so far, defaults included: what <c>config.resolved.toml</c> records.</summary>
+    public TomlTable Resolved => _resolved;
+
+    /// <summary>Records a value in <see cref="Resolved"/> (used for values read without a <see cref="Param"/>).</summary>
+    public void Record(string key, object? value)
+    {
+        var v = ToToml(value);
+        if (v is not null) _resolved[key] = v;
+    }
+
+    /// <summary>Converts a .NET value to the TOML model (int → long, arrays → TomlArray).</summary>
+    public static object? ToToml(object? value) => value switch
+    {
+        null => null,
+        int i => (long)i,
+        float f => (double)f,
+        ulong u => (long)u,
+        string or bool or long or double or TomlTable or TomlArray or TomlTableArray => value,
+        System.Collections.IEnumerable e => ToArray(e),
+        _ => value.ToString(),
+    };
+
+    private static TomlArray ToArray(System.Collections.IEnumerable e)
+    {
+        var a = new TomlArray();
+        foreach (var x in e) a.Add(ToToml(x));
+        return a;
+    }
+
     /// <summary>Full dotted key for messages.</summary>
     public string KeyPath(string key) => Path.Length == 0 ? key : Path + "." + key;
 
@@ -51,10 +82,13 @@ public sealed class ConfigSection
         {
             if (p.IsRequired)
                 throw new ConfigException($"{File}: missing required key '{KeyPath(p.Name)}' ({p.TypeName}{(p.AllowedText.Length > 0 ? ", " + p.AllowedText : "")}): {p.Doc}");
+            Record(p.Name, p.Default);
             return p.Default!;
         }
         _used.Add(p.Name);
-        return p.Read(raw, KeyPath(p.Name), File);
+        var value = p.Read(raw, KeyPath(p.Name), File);
+        Record(p.Name, value);
+        return value;
     }
 
     /// <summary>Marks keys as expected here without reading them (used for "did you mean" and by readers of raw values).</summary>
@@ -74,12 +108,12 @@ public sealed class ConfigSection
         if (!_table.TryGetValue(key, out var raw))
         {
             if (required) throw new ConfigException($"{File}: missing required table [{KeyPath(key)}].");
-            return new ConfigSection(new TomlTable(), File, KeyPath(key), _all);
+            return Child(key, new TomlTable());
         }
         _used.Add(key);
         if (raw is not TomlTable t)
             throw new ConfigException($"{File}: '{KeyPath(key)}' must be a table ([{KeyPath(key)}]), not {Params.Format(raw)}.");
-        return new ConfigSection(t, File, KeyPath(key), _all);
+        return Child(key, t);
     }
 
     /// <summary>The array of tables <paramref name="key"/> ([[key]]), empty when absent.</summary>
@@ -90,8 +124,28 @@ public sealed class ConfigSection
         if (!_table.TryGetValue(key, out var raw)) return Array.Empty<ConfigSection>();
         _used.Add(key);
         if (raw is TomlTableArray arr)
-            return arr.Select((t, i) => new ConfigSection(t, File, $"{KeyPath(key)}[{i}]", _all)).ToList();
+        {
+            var resolvedArray = new TomlTableArray();
+            _resolved[key] = resolvedArray;
+            var list = new List<ConfigSection>();
+            for (int i = 0; i < arr.Count; i++)
+            {
+                var c = new ConfigSection(arr[i], File, $"{KeyPath(key)}[{i}]", _all);
+                resolvedArray.Add(c._resolved);
+                list.Add(c);
+            }
+            return list;
+        }
         throw new ConfigException($"{File}: '{KeyPath(key)}' must be an array of tables ([[{KeyPath(key)}]]).");
+    }
+
+    private ConfigSection Child(string key, TomlTable table)
+    {
+        if (_children.TryGetValue(key, out var existing)) return existing;
+        var c = new ConfigSection(table, File, KeyPath(key), _all);
+        _children[key] = c;
+        _resolved[key] = c._resolved;
+        return c;
     }
 
     /// <summary>Rejects every key of this file that nobody read, naming the file and the key, with a suggestion.</summary>
