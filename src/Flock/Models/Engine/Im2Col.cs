@@ -1,6 +1,7 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Flock.Models.Engine;
 
@@ -68,22 +69,6 @@ public readonly record struct ConvGeometry
 
     /// <summary>True when the column matrix equals the input (1×1 kernel, stride 1, no padding).</summary>
     public bool IsPointwise => KernelH == 1 && KernelW == 1 && StrideH == 1 && StrideW == 1 && PadH == 0 && PadW == 0;
-
-    /// <summary>First output column whose input column <c>ow·StrideW − PadW + j</c> is inside the image.</summary>
-    internal static int FirstValidOut(int j, int stride, int pad, int outSize)
-    {
-        int d = pad - j; // need ow·s ≥ d
-        if (d <= 0) return 0;
-        return Math.Min(outSize, (d + stride - 1) / stride);
-    }
-
-    /// <summary>One past the last output column whose input column is inside the image.</summary>
-    internal static int EndValidOut(int j, int stride, int pad, int inSize, int outSize)
-    {
-        int d = inSize - 1 + pad - j; // need ow·s ≤ d
-        if (d < 0) return 0;
-        return Math.Min(outSize, d / stride + 1);
-    }
 }
 
 /// <summary>
@@ -93,98 +78,198 @@ public readonly record struct ConvGeometry
 /// convolution with weights stored <c>[out, in, kh, kw]</c> (PyTorch's layout) is
 /// <c>Y[out, OutH·OutW] = W[out, PatchSize] · col</c>, written straight into the NCHW output.
 /// </summary>
+/// <remarks>
+/// Both directions go through a zero-padded copy of the image (<see cref="PaddedLength"/> floats),
+/// so every column segment is a plain strided copy with no bounds tests. Segments are moved in
+/// whole vectors: a copy may write up to a vector past its end (into the next segment, written
+/// later, or into the buffers' <see cref="Slack"/>), and reads may run past the padded image into
+/// its slack; the results never depend on those extra lanes.
+/// </remarks>
 public static class Im2Col
 {
-    /// <summary>Writes the column matrix of one example (<paramref name="x"/>: <c>[C, H, W]</c>) into <paramref name="col"/>, row stride <paramref name="ldc"/> (≥ OutH·OutW).</summary>
+    /// <summary>Extra floats at the end of the column and padded buffers that vector over-runs may touch.</summary>
+    public const int Slack = 64;
+
+    /// <summary>Floats of the padded-image buffer: <c>C·(H + 2·PadH)·(W + 2·PadW)</c> plus <see cref="Slack"/>.</summary>
+    public static int PaddedLength(in ConvGeometry g) => g.Channels * (g.Height + 2 * g.PadH) * (g.Width + 2 * g.PadW) + Slack;
+
+    /// <summary>Floats of the column buffer: <c>PatchSize·OutputPositions</c> plus <see cref="Slack"/>.</summary>
+    public static int ColumnLength(in ConvGeometry g) => g.PatchSize * g.OutputPositions + Slack;
+
+    /// <summary>
+    /// Writes the column matrix of one example (<paramref name="x"/>: <c>[C, H, W]</c>) into
+    /// <paramref name="col"/> (row stride <c>OutH·OutW</c>), using <paramref name="padded"/> as the padded copy.
+    /// </summary>
     /// <exception cref="ArgumentException">A buffer is too short.</exception>
-    public static void Pack(in ConvGeometry g, ReadOnlySpan<float> x, Span<float> col, int ldc)
+    public static void Pack(in ConvGeometry g, ReadOnlySpan<float> x, Span<float> padded, Span<float> col)
     {
-        int p = g.OutputPositions;
-        if (ldc < p) throw new ArgumentException($"Column row stride {ldc} is shorter than the {p} output positions.", nameof(ldc));
         if (x.Length < g.InputSize) throw new ArgumentException($"Input of {x.Length} floats is shorter than one example ({g.InputSize}).", nameof(x));
-        if (col.Length < (g.PatchSize - 1) * ldc + p) throw new ArgumentException($"Column buffer of {col.Length} floats is too short for {g.PatchSize}×{p} (stride {ldc}).", nameof(col));
-        ref float rx = ref MemoryMarshal.GetReference(x);
+        if (padded.Length < PaddedLength(g)) throw new ArgumentException($"Padded buffer of {padded.Length} floats is shorter than {PaddedLength(g)}.", nameof(padded));
+        if (col.Length < ColumnLength(g)) throw new ArgumentException($"Column buffer of {col.Length} floats is shorter than {ColumnLength(g)}.", nameof(col));
+        int hp = g.Height + 2 * g.PadH, wp = g.Width + 2 * g.PadW;
+        ReadOnlySpan<float> src = x;
+        if (g.PadH != 0 || g.PadW != 0)
+        {
+            FillPadded(g, x, padded);
+            src = padded;
+        }
+        else
+        {
+            // No padding: the image is its own padded copy, but a copy gives the reads their slack.
+            x.Slice(0, g.InputSize).CopyTo(padded);
+            src = padded;
+        }
+        ref float rx = ref MemoryMarshal.GetReference(src);
         ref float rc = ref MemoryMarshal.GetReference(col);
-        int h = g.Height, w = g.Width, oh = g.OutH, ow = g.OutW, sh = g.StrideH, sw = g.StrideW;
+        int oh = g.OutH, ow = g.OutW, sh = g.StrideH, sw = g.StrideW, p = g.OutputPositions;
         int row = 0;
         for (int c = 0; c < g.Channels; c++)
         for (int i = 0; i < g.KernelH; i++)
+        for (int j = 0; j < g.KernelW; j++, row++)
         {
-            int ohLo = ConvGeometry.FirstValidOut(i, sh, g.PadH, oh), ohHi = ConvGeometry.EndValidOut(i, sh, g.PadH, h, oh);
-            for (int j = 0; j < g.KernelW; j++, row++)
+            ref float dst = ref Unsafe.Add(ref rc, (nint)row * p);
+            ref float s0 = ref Unsafe.Add(ref rx, (c * hp + i) * wp + j);
+            for (int y = 0; y < oh; y++)
             {
-                ref float dst = ref Unsafe.Add(ref rc, (nint)row * ldc);
-                int owLo = ConvGeometry.FirstValidOut(j, sw, g.PadW, ow), owHi = ConvGeometry.EndValidOut(j, sw, g.PadW, w, ow);
-                int len = Math.Max(0, owHi - owLo);
-                Clear(ref dst, ohLo * ow);
-                Clear(ref Unsafe.Add(ref dst, ohHi * ow), (oh - ohHi) * ow);
-                for (int y = ohLo; y < ohHi; y++)
-                {
-                    ref float d = ref Unsafe.Add(ref dst, y * ow);
-                    if (len == 0) { Clear(ref d, ow); continue; }
-                    ref float s = ref Unsafe.Add(ref rx, (c * h + y * sh - g.PadH + i) * w + owLo * sw - g.PadW + j);
-                    Clear(ref d, owLo);
-                    if (sw == 1) Copy(ref s, ref Unsafe.Add(ref d, owLo), len);
-                    else
-                        for (int t = 0; t < len; t++) Unsafe.Add(ref d, owLo + t) = Unsafe.Add(ref s, t * sw);
-                    Clear(ref Unsafe.Add(ref d, owHi), ow - owHi);
-                }
+                ref float s = ref Unsafe.Add(ref s0, y * sh * wp);
+                ref float d = ref Unsafe.Add(ref dst, y * ow);
+                if (sw == 1) CopyOver(ref s, ref d, ow);
+                else if (sw == 2) CopyEvenOver(ref s, ref d, ow);
+                else
+                    for (int t = 0; t < ow; t++) Unsafe.Add(ref d, t) = Unsafe.Add(ref s, t * sw);
             }
         }
     }
 
     /// <summary>
-    /// Overwrites <paramref name="dx"/> (<c>[C, H, W]</c>) with the sum, over every column entry,
-    /// of the entry added to the input pixel it was read from (the adjoint of <see cref="Pack"/>).
+    /// Overwrites <paramref name="dx"/> (<c>[C, H, W]</c>) with the adjoint of <see cref="Pack"/>:
+    /// every column entry added to the input pixel it was read from (entries that read padding are
+    /// dropped). <paramref name="padded"/> is scratch; <paramref name="col"/> needs its <see cref="Slack"/>.
     /// </summary>
     /// <exception cref="ArgumentException">A buffer is too short.</exception>
-    public static void Unpack(in ConvGeometry g, ReadOnlySpan<float> col, int ldc, Span<float> dx)
+    public static void Unpack(in ConvGeometry g, ReadOnlySpan<float> col, Span<float> padded, Span<float> dx)
     {
-        int p = g.OutputPositions;
-        if (ldc < p) throw new ArgumentException($"Column row stride {ldc} is shorter than the {p} output positions.", nameof(ldc));
         if (dx.Length < g.InputSize) throw new ArgumentException($"Input gradient of {dx.Length} floats is shorter than one example ({g.InputSize}).", nameof(dx));
-        if (col.Length < (g.PatchSize - 1) * ldc + p) throw new ArgumentException($"Column buffer of {col.Length} floats is too short for {g.PatchSize}×{p} (stride {ldc}).", nameof(col));
-        dx.Slice(0, g.InputSize).Clear();
-        ref float rx = ref MemoryMarshal.GetReference(dx);
+        if (padded.Length < PaddedLength(g)) throw new ArgumentException($"Padded buffer of {padded.Length} floats is shorter than {PaddedLength(g)}.", nameof(padded));
+        if (col.Length < ColumnLength(g)) throw new ArgumentException($"Column buffer of {col.Length} floats is shorter than {ColumnLength(g)}.", nameof(col));
+        int hp = g.Height + 2 * g.PadH, wp = g.Width + 2 * g.PadW;
+        padded.Slice(0, g.Channels * hp * wp + Slack).Clear();
+        ref float rx = ref MemoryMarshal.GetReference(padded);
         ref float rc = ref MemoryMarshal.GetReference(col);
-        int h = g.Height, w = g.Width, oh = g.OutH, ow = g.OutW, sh = g.StrideH, sw = g.StrideW;
+        int oh = g.OutH, ow = g.OutW, sh = g.StrideH, sw = g.StrideW, p = g.OutputPositions;
         int row = 0;
         for (int c = 0; c < g.Channels; c++)
         for (int i = 0; i < g.KernelH; i++)
+        for (int j = 0; j < g.KernelW; j++, row++)
         {
-            int ohLo = ConvGeometry.FirstValidOut(i, sh, g.PadH, oh), ohHi = ConvGeometry.EndValidOut(i, sh, g.PadH, h, oh);
-            for (int j = 0; j < g.KernelW; j++, row++)
+            ref float src = ref Unsafe.Add(ref rc, (nint)row * p);
+            ref float d0 = ref Unsafe.Add(ref rx, (c * hp + i) * wp + j);
+            for (int y = 0; y < oh; y++)
             {
-                ref float src = ref Unsafe.Add(ref rc, (nint)row * ldc);
-                int owLo = ConvGeometry.FirstValidOut(j, sw, g.PadW, ow), owHi = ConvGeometry.EndValidOut(j, sw, g.PadW, w, ow);
-                int len = owHi - owLo;
-                if (len <= 0) continue;
-                for (int y = ohLo; y < ohHi; y++)
-                {
-                    ref float s = ref Unsafe.Add(ref src, y * ow + owLo);
-                    ref float d = ref Unsafe.Add(ref rx, (c * h + y * sh - g.PadH + i) * w + owLo * sw - g.PadW + j);
-                    if (sw == 1) AddInPlace(ref d, ref s, len);
-                    else
-                        for (int t = 0; t < len; t++) Unsafe.Add(ref d, t * sw) += Unsafe.Add(ref s, t);
-                }
+                ref float d = ref Unsafe.Add(ref d0, y * sh * wp);
+                ref float s = ref Unsafe.Add(ref src, y * ow);
+                if (sw == 1) AddOver(ref s, ref d, ow);
+                else if (sw == 2) AddEvenOver(ref s, ref d, ow);
+                else
+                    for (int t = 0; t < ow; t++) Unsafe.Add(ref d, t * sw) += Unsafe.Add(ref s, t);
             }
         }
+        // Crop the padding.
+        for (int c = 0; c < g.Channels; c++)
+        for (int y = 0; y < g.Height; y++)
+            padded.Slice((c * hp + y + g.PadH) * wp + g.PadW, g.Width).CopyTo(dx.Slice((c * g.Height + y) * g.Width, g.Width));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Clear(ref float d, int n)
+    private static void FillPadded(in ConvGeometry g, ReadOnlySpan<float> x, Span<float> padded)
     {
-        if (n > 0) MemoryMarshal.CreateSpan(ref d, n).Clear();
+        int h = g.Height, w = g.Width, hp = h + 2 * g.PadH, wp = w + 2 * g.PadW;
+        padded.Slice(0, g.Channels * hp * wp + Slack).Clear();
+        for (int c = 0; c < g.Channels; c++)
+        for (int y = 0; y < h; y++)
+            x.Slice((c * h + y) * w, w).CopyTo(padded.Slice((c * hp + y + g.PadH) * wp + g.PadW, w));
     }
 
+    /// <summary>Copies n floats in whole vectors (may write up to a vector past d + n and read past s + n).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Copy(ref float s, ref float d, int n) =>
-        MemoryMarshal.CreateReadOnlySpan(ref s, n).CopyTo(MemoryMarshal.CreateSpan(ref d, n));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddInPlace(ref float d, ref float s, int n)
+    private static void CopyOver(ref float s, ref float d, int n)
     {
-        var dd = MemoryMarshal.CreateSpan(ref d, n);
-        TensorPrimitives.Add(dd, MemoryMarshal.CreateReadOnlySpan(ref s, n), dd);
+        int t = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; t < n; t += Vector512<float>.Count) Vector512.LoadUnsafe(ref s, (nuint)t).StoreUnsafe(ref d, (nuint)t);
+        else if (Vector256.IsHardwareAccelerated)
+            for (; t < n; t += Vector256<float>.Count) Vector256.LoadUnsafe(ref s, (nuint)t).StoreUnsafe(ref d, (nuint)t);
+        else
+            for (; t < n; t++) Unsafe.Add(ref d, t) = Unsafe.Add(ref s, t);
+    }
+
+    /// <summary>d[t] = s[2t] for t &lt; n, in whole vectors (may write past d + n and read past s + 2n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyEvenOver(ref float s, ref float d, int n)
+    {
+        int t = 0;
+        if (Avx512F.IsSupported)
+        {
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+            for (; t < n; t += 16)
+            {
+                var lo = Vector512.LoadUnsafe(ref s, (nuint)(2 * t));
+                var hi = Vector512.LoadUnsafe(ref s, (nuint)(2 * t + 16));
+                Avx512F.PermuteVar16x32x2(lo, even, hi).StoreUnsafe(ref d, (nuint)t);
+            }
+        }
+        else
+            for (; t < n; t++) Unsafe.Add(ref d, t) = Unsafe.Add(ref s, 2 * t);
+    }
+
+    /// <summary>d[t] += s[t] for t &lt; n, in whole vectors whose extra lanes add zero (reads past s + n).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddOver(ref float s, ref float d, int n)
+    {
+        int t = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; t <= n - 16; t += 16)
+                (Vector512.LoadUnsafe(ref d, (nuint)t) + Vector512.LoadUnsafe(ref s, (nuint)t)).StoreUnsafe(ref d, (nuint)t);
+            if (t < n)
+            {
+                var m = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n - t)).AsSingle();
+                (Vector512.LoadUnsafe(ref d, (nuint)t) + (Vector512.LoadUnsafe(ref s, (nuint)t) & m)).StoreUnsafe(ref d, (nuint)t);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; t <= n - 8; t += 8)
+                (Vector256.LoadUnsafe(ref d, (nuint)t) + Vector256.LoadUnsafe(ref s, (nuint)t)).StoreUnsafe(ref d, (nuint)t);
+            if (t < n)
+            {
+                var m = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(n - t)).AsSingle();
+                (Vector256.LoadUnsafe(ref d, (nuint)t) + (Vector256.LoadUnsafe(ref s, (nuint)t) & m)).StoreUnsafe(ref d, (nuint)t);
+            }
+        }
+        else
+            for (; t < n; t++) Unsafe.Add(ref d, t) += Unsafe.Add(ref s, t);
+    }
+
+    /// <summary>d[2t] += s[t] for t &lt; n, in whole vectors whose extra lanes add zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddEvenOver(ref float s, ref float d, int n)
+    {
+        int t = 0;
+        if (Avx512F.IsSupported)
+        {
+            // Interleave 16 values with zeros: lanes 0..15 of lo/hi take s[0..7]/s[8..15] at even positions.
+            var lo = Vector512.Create(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
+            var hi = Vector512.Create(8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15, 16);
+            for (; t < n; t += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref s, (nuint)t);
+                if (n - t < 16) v &= Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n - t)).AsSingle();
+                ref float dd = ref Unsafe.Add(ref d, 2 * t);
+                (Vector512.LoadUnsafe(ref dd) + Avx512F.PermuteVar16x32x2(v, lo, Vector512<float>.Zero)).StoreUnsafe(ref dd);
+                (Vector512.LoadUnsafe(ref dd, 16) + Avx512F.PermuteVar16x32x2(v, hi, Vector512<float>.Zero)).StoreUnsafe(ref dd, 16);
+            }
+        }
+        else
+            for (; t < n; t++) Unsafe.Add(ref d, 2 * t) += Unsafe.Add(ref s, t);
     }
 }

@@ -85,7 +85,7 @@ public sealed class Conv2d : Layer
     public override long FlopsPerExample => 2L * _outChannels * _g.PatchSize * _g.OutputPositions;
 
     /// <inheritdoc />
-    public override int ScratchLength(int batch) => _g.IsPointwise ? 0 : _g.PatchSize * _g.OutputPositions;
+    public override int ScratchLength(int batch) => _g.IsPointwise ? 0 : Im2Col.PaddedLength(_g) + Im2Col.ColumnLength(_g);
 
     /// <inheritdoc />
     public override void InitializeParameters(Span<float> p, Rng rng)
@@ -99,12 +99,21 @@ public sealed class Conv2d : Layer
         }
     }
 
+    private void Buffers(Span<float> scratch, out Span<float> padded, out Span<float> col)
+    {
+        if (_g.IsPointwise) { padded = default; col = default; return; }
+        int np = Im2Col.PaddedLength(_g);
+        padded = scratch.Slice(0, np);
+        col = scratch.Slice(np, Im2Col.ColumnLength(_g));
+    }
+
     /// <inheritdoc />
     public override void Forward(in ForwardArgs a)
     {
         int k = _g.PatchSize, n = _g.OutputPositions, m = _outChannels, inSize = _g.InputSize, outSize = m * n;
         var w = _w.Slice(a.Parameters);
         ReadOnlySpan<float> bias = _b is null ? default : _b.Slice(a.Parameters);
+        Buffers(a.Scratch, out var padded, out var colBuf);
         for (int e = 0; e < a.Batch; e++)
         {
             var x = a.Input.Slice(e * inSize, inSize);
@@ -112,8 +121,8 @@ public sealed class Conv2d : Layer
             ReadOnlySpan<float> col = x;
             if (!_g.IsPointwise)
             {
-                Im2Col.Pack(_g, x, a.Scratch, n);
-                col = a.Scratch;
+                Im2Col.Pack(_g, x, padded, colBuf);
+                col = colBuf;
             }
             Gemm.Multiply(false, false, m, n, k, 1f, w, k, col, n, 0f, y, n);
             if (_b is not null)
@@ -133,6 +142,7 @@ public sealed class Conv2d : Layer
         var dw = _w.Slice(a.ParameterGradient);
         Span<float> db = _b is null ? default : _b.Slice(a.ParameterGradient);
         db.Clear();
+        Buffers(a.Scratch, out var padded, out var colBuf);
         for (int e = 0; e < a.Batch; e++)
         {
             var x = a.Input.Slice(e * inSize, inSize);
@@ -140,8 +150,8 @@ public sealed class Conv2d : Layer
             ReadOnlySpan<float> col = x;
             if (!_g.IsPointwise)
             {
-                Im2Col.Pack(_g, x, a.Scratch, n);
-                col = a.Scratch;
+                Im2Col.Pack(_g, x, padded, colBuf);
+                col = colBuf;
             }
             // dW (+)= dY · colᵀ
             Gemm.Multiply(false, true, m, k, n, 1f, dy, n, col, n, e == 0 ? 0f : 1f, dw, k);
@@ -154,8 +164,8 @@ public sealed class Conv2d : Layer
             else
             {
                 // The column matrix is no longer needed: reuse its buffer for dcol = Wᵀ · dY.
-                Gemm.Multiply(true, false, k, n, m, 1f, w, k, dy, n, 0f, a.Scratch, n);
-                Im2Col.Unpack(_g, a.Scratch, n, dx);
+                Gemm.Multiply(true, false, k, n, m, 1f, w, k, dy, n, 0f, colBuf, n);
+                Im2Col.Unpack(_g, colBuf, padded, dx);
             }
         }
     }

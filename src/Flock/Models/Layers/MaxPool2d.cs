@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Flock.Models.Engine;
 using Flock.Tensors;
 
@@ -51,6 +53,7 @@ public sealed class MaxPool2d : Layer
     /// <inheritdoc />
     public override void Forward(in ForwardArgs a)
     {
+        if (UseFast2x2) { Forward2x2(a); return; }
         int planes = a.Batch * _g.Channels, h = _g.Height, w = _g.Width, oh = _g.OutH, ow = _g.OutW, k = _kernel, s = _stride;
         int inPlane = h * w, outPlane = oh * ow;
         ref float rx = ref MemoryMarshal.GetReference(a.Input);
@@ -61,25 +64,6 @@ public sealed class MaxPool2d : Layer
             ref float x = ref Unsafe.Add(ref rx, (nint)pl * inPlane);
             ref float y = ref Unsafe.Add(ref ry, (nint)pl * outPlane);
             ref int idx = ref Unsafe.Add(ref ri, (nint)pl * outPlane);
-            if (k == 2 && s == 2)
-            {
-                for (int r = 0; r < oh; r++)
-                {
-                    int b0 = 2 * r * w;
-                    for (int c = 0; c < ow; c++)
-                    {
-                        int i0 = b0 + 2 * c, i1 = i0 + 1, i2 = i0 + w, i3 = i2 + 1;
-                        float v0 = Unsafe.Add(ref x, i0), v1 = Unsafe.Add(ref x, i1), v2 = Unsafe.Add(ref x, i2), v3 = Unsafe.Add(ref x, i3);
-                        int bi = i0; float bv = v0;
-                        if (v1 > bv || float.IsNaN(v1)) { bv = v1; bi = i1; }
-                        if (v2 > bv || float.IsNaN(v2)) { bv = v2; bi = i2; }
-                        if (v3 > bv || float.IsNaN(v3)) { bv = v3; bi = i3; }
-                        Unsafe.Add(ref y, r * ow + c) = bv;
-                        Unsafe.Add(ref idx, r * ow + c) = bi;
-                    }
-                }
-                continue;
-            }
             for (int r = 0; r < oh; r++)
             for (int c = 0; c < ow; c++)
             {
@@ -102,6 +86,7 @@ public sealed class MaxPool2d : Layer
     public override void Backward(in BackwardArgs a)
     {
         if (a.InputGradient.IsEmpty) return;
+        if (UseFast2x2) { Backward2x2(a); return; }
         int planes = a.Batch * _g.Channels, inPlane = _g.Height * _g.Width, outPlane = _g.OutputPositions;
         a.InputGradient.Slice(0, planes * inPlane).Clear();
         ref float rdx = ref MemoryMarshal.GetReference(a.InputGradient);
@@ -113,6 +98,97 @@ public sealed class MaxPool2d : Layer
             ref float dy = ref Unsafe.Add(ref rdy, (nint)pl * outPlane);
             ref int idx = ref Unsafe.Add(ref ri, (nint)pl * outPlane);
             for (int o = 0; o < outPlane; o++) Unsafe.Add(ref dx, Unsafe.Add(ref idx, o)) += Unsafe.Add(ref dy, o);
+        }
+    }
+
+    // 2×2, stride 2 with AVX-512: 16 windows at a time; the scratch keeps each window's winner as
+    // a code 0..3 (row-major in the window) instead of a flat index.
+    private bool UseFast2x2 => _kernel == 2 && _stride == 2 && Avx512F.IsSupported;
+
+    private static readonly Vector512<int> Even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    private static readonly Vector512<int> Odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    private static readonly Vector512<int> InterleaveLo = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    private static readonly Vector512<int> InterleaveHi = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> LaneMask(int n) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector512<float> Load(float* p, int n) =>
+        n >= 16 ? Vector512.Load(p) : n <= 0 ? Vector512<float>.Zero : Avx512F.MaskLoad(p, LaneMask(n), Vector512<float>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store(float* p, Vector512<float> v, int n)
+    {
+        if (n >= 16) v.Store(p);
+        else if (n > 0) Avx512F.MaskStore(p, LaneMask(n), v);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Take(Vector512<float> v, int code, ref Vector512<float> best, ref Vector512<int> codes)
+    {
+        // PyTorch's rule: replace when v > best or v is NaN.
+        var m = Vector512.GreaterThan(v, best) | ~Vector512.Equals(v, v);
+        best = Vector512.ConditionalSelect(m, v, best);
+        codes = Vector512.ConditionalSelect(m.AsInt32(), Vector512.Create(code), codes);
+    }
+
+    private unsafe void Forward2x2(in ForwardArgs a)
+    {
+        int planes = a.Batch * _g.Channels, w = _g.Width, oh = _g.OutH, ow = _g.OutW;
+        int inPlane = _g.Height * w, outPlane = oh * ow;
+        fixed (float* px = a.Input, py = a.Output, pi = a.Scratch)
+        {
+            for (int pl = 0; pl < planes; pl++)
+            for (int r = 0; r < oh; r++)
+            {
+                float* x0 = px + (long)pl * inPlane + 2 * r * w, x1 = x0 + w;
+                float* y = py + (long)pl * outPlane + r * ow, idx = pi + (long)pl * outPlane + r * ow;
+                for (int c = 0; c < ow; c += 16)
+                {
+                    int n = Math.Min(16, ow - c);
+                    var a0 = Load(x0 + 2 * c, 2 * n); var a1 = Load(x0 + 2 * c + 16, 2 * n - 16);
+                    var b0 = Load(x1 + 2 * c, 2 * n); var b1 = Load(x1 + 2 * c + 16, 2 * n - 16);
+                    var best = Avx512F.PermuteVar16x32x2(a0, Even, a1);
+                    var codes = Vector512<int>.Zero;
+                    Take(Avx512F.PermuteVar16x32x2(a0, Odd, a1), 1, ref best, ref codes);
+                    Take(Avx512F.PermuteVar16x32x2(b0, Even, b1), 2, ref best, ref codes);
+                    Take(Avx512F.PermuteVar16x32x2(b0, Odd, b1), 3, ref best, ref codes);
+                    Store(y + c, best, n);
+                    Store(idx + c, codes.AsSingle(), n);
+                }
+            }
+        }
+    }
+
+    private unsafe void Backward2x2(in BackwardArgs a)
+    {
+        int planes = a.Batch * _g.Channels, h = _g.Height, w = _g.Width, oh = _g.OutH, ow = _g.OutW;
+        int inPlane = h * w, outPlane = oh * ow;
+        // Rows and columns that no window covers get zero gradient.
+        if (h % 2 != 0 || w % 2 != 0) a.InputGradient.Slice(0, planes * inPlane).Clear();
+        fixed (float* pdx = a.InputGradient, pdy = a.OutputGradient, pi = a.Scratch)
+        {
+            for (int pl = 0; pl < planes; pl++)
+            for (int r = 0; r < oh; r++)
+            {
+                float* d0 = pdx + (long)pl * inPlane + 2 * r * w, d1 = d0 + w;
+                float* dy = pdy + (long)pl * outPlane + r * ow, idx = pi + (long)pl * outPlane + r * ow;
+                for (int c = 0; c < ow; c += 16)
+                {
+                    int n = Math.Min(16, ow - c);
+                    var g = Load(dy + c, n);
+                    var code = Load(idx + c, n).AsInt32();
+                    var g0 = g & Vector512.Equals(code, Vector512<int>.Zero).AsSingle();
+                    var g1 = g & Vector512.Equals(code, Vector512.Create(1)).AsSingle();
+                    var g2 = g & Vector512.Equals(code, Vector512.Create(2)).AsSingle();
+                    var g3 = g & Vector512.Equals(code, Vector512.Create(3)).AsSingle();
+                    Store(d0 + 2 * c, Avx512F.PermuteVar16x32x2(g0, InterleaveLo, g1), 2 * n);
+                    Store(d0 + 2 * c + 16, Avx512F.PermuteVar16x32x2(g0, InterleaveHi, g1), 2 * n - 16);
+                    Store(d1 + 2 * c, Avx512F.PermuteVar16x32x2(g2, InterleaveLo, g3), 2 * n);
+                    Store(d1 + 2 * c + 16, Avx512F.PermuteVar16x32x2(g2, InterleaveHi, g3), 2 * n - 16);
+                }
+            }
         }
     }
 }

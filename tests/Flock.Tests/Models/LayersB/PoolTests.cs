@@ -40,6 +40,41 @@ public class PoolTests
         Assert.Equal(new float[] { 0, 10, 20, 0, 0, 0, 0, 0 }, dx);
     }
 
+    [Theory]
+    [InlineData(2, 34, 36, 2, 2)]
+    [InlineData(3, 9, 41, 2, 2)]
+    [InlineData(1, 20, 70, 2, 2)]
+    [InlineData(2, 13, 40, 3, 2)]
+    public void MaxPool_matches_naive_reference_with_ties_and_nans(int c, int h, int w, int k, int s)
+    {
+        var hs = new LayerHarness(new MaxPool2d(k, s), new TensorShape(c, h, w), 2);
+        var rng = new Rng(8);
+        var x = new float[hs.InputLength];
+        for (int i = 0; i < x.Length; i++) x[i] = rng.NextInt(5); // many ties
+        x[7] = float.NaN;
+        x[3 * w + 10] = float.NaN;
+        var dy = LayerHarness.Random(hs.OutputLength, 9);
+        var (y, dx, _) = hs.ForwardBackward(x, dy);
+        int oh = (h - k) / s + 1, ow = (w - k) / s + 1;
+        var edx = new float[x.Length];
+        for (int pl = 0; pl < 2 * c; pl++)
+        for (int r = 0; r < oh; r++)
+        for (int q = 0; q < ow; q++)
+        {
+            int bi = -1; float bv = float.NegativeInfinity;
+            for (int i = 0; i < k; i++)
+            for (int j = 0; j < k; j++)
+            {
+                int t = pl * h * w + (r * s + i) * w + q * s + j;
+                if (bi < 0 || x[t] > bv || float.IsNaN(x[t])) { bv = x[t]; bi = t; }
+            }
+            int o = (pl * oh + r) * ow + q;
+            Assert.Equal(bv, y[o]);
+            edx[bi] += dy[o];
+        }
+        Assert.Equal(edx, dx);
+    }
+
     [Fact]
     public void MaxPool_propagates_nan()
     {
