@@ -76,58 +76,58 @@ public readonly record struct ConvGeometry
 /// example is <c>[Channels·KernelH·KernelW, OutH·OutW]</c> (row <c>(c·KernelH + i)·KernelW + j</c>
 /// holds input pixel <c>(c, oh·s − p + i, ow·s − p + j)</c> for every output position), so a
 /// convolution with weights stored <c>[out, in, kh, kw]</c> (PyTorch's layout) is
-/// <c>Y[out, OutH·OutW] = W[out, PatchSize] · col</c>, written straight into the NCHW output.
+/// <c>Y[out, OutH·OutW] = W[out, PatchSize] · col</c>. Rows may be strided (<c>ldc</c>) so that
+/// several examples sit side by side in one wider matrix.
 /// </summary>
 /// <remarks>
-/// Both directions go through a zero-padded copy of the image (<see cref="PaddedLength"/> floats),
-/// so every column segment is a plain strided copy with no bounds tests. Segments are moved in
-/// whole vectors: a copy may write up to a vector past its end (into the next segment, written
-/// later, or into the buffers' <see cref="Slack"/>), and reads may run past the padded image into
-/// its slack; the results never depend on those extra lanes.
+/// <see cref="Pack"/> goes through a zero-padded copy of the image (<see cref="PaddedLength"/>
+/// floats), so every column segment is a plain strided copy with no bounds tests, moved in whole
+/// vectors: it may write up to <see cref="RowOverrun"/> floats past the end of each row (into the
+/// next segment, which is written later, or into the gap of a strided matrix). For stride 1,
+/// <see cref="Unpack"/> gathers each input row's contributions in registers with masked loads
+/// (no scatter, no store-to-load stalls); other strides scatter into the padded buffer.
 /// </remarks>
 public static class Im2Col
 {
-    /// <summary>Extra floats at the end of the column and padded buffers that vector over-runs may touch.</summary>
+    /// <summary>Floats a packed row may spill past its end; leave this gap between strided rows.</summary>
+    public const int RowOverrun = 16;
+
+    /// <summary>Extra floats at the end of the padded buffer that vector reads may touch.</summary>
     public const int Slack = 64;
 
     /// <summary>Floats of the padded-image buffer: <c>C·(H + 2·PadH)·(W + 2·PadW)</c> plus <see cref="Slack"/>.</summary>
     public static int PaddedLength(in ConvGeometry g) => g.Channels * (g.Height + 2 * g.PadH) * (g.Width + 2 * g.PadW) + Slack;
 
-    /// <summary>Floats of the column buffer: <c>PatchSize·OutputPositions</c> plus <see cref="Slack"/>.</summary>
-    public static int ColumnLength(in ConvGeometry g) => g.PatchSize * g.OutputPositions + Slack;
+    /// <summary>Floats of a column buffer with row stride <paramref name="ldc"/>: <c>PatchSize·ldc + RowOverrun</c>.</summary>
+    public static int ColumnLength(in ConvGeometry g, int ldc) => g.PatchSize * ldc + RowOverrun;
 
     /// <summary>
     /// Writes the column matrix of one example (<paramref name="x"/>: <c>[C, H, W]</c>) into
-    /// <paramref name="col"/> (row stride <c>OutH·OutW</c>), using <paramref name="padded"/> as the padded copy.
+    /// <paramref name="col"/> with row stride <paramref name="ldc"/> (≥ OutH·OutW), using
+    /// <paramref name="padded"/> as the padded copy. Up to <see cref="RowOverrun"/> floats past each
+    /// row's end may be overwritten: pack examples that share rows in increasing column order, and
+    /// leave that gap after the last one.
     /// </summary>
-    /// <exception cref="ArgumentException">A buffer is too short.</exception>
-    public static void Pack(in ConvGeometry g, ReadOnlySpan<float> x, Span<float> padded, Span<float> col)
+    /// <exception cref="ArgumentException">A buffer is too short or the stride is smaller than a row.</exception>
+    public static void Pack(in ConvGeometry g, ReadOnlySpan<float> x, Span<float> padded, Span<float> col, int ldc)
     {
+        int p = g.OutputPositions;
+        if (ldc < p) throw new ArgumentException($"Column row stride {ldc} is shorter than the {p} output positions.", nameof(ldc));
         if (x.Length < g.InputSize) throw new ArgumentException($"Input of {x.Length} floats is shorter than one example ({g.InputSize}).", nameof(x));
         if (padded.Length < PaddedLength(g)) throw new ArgumentException($"Padded buffer of {padded.Length} floats is shorter than {PaddedLength(g)}.", nameof(padded));
-        if (col.Length < ColumnLength(g)) throw new ArgumentException($"Column buffer of {col.Length} floats is shorter than {ColumnLength(g)}.", nameof(col));
+        if (col.Length < (g.PatchSize - 1) * ldc + p + RowOverrun) throw new ArgumentException($"Column buffer of {col.Length} floats is too short for {g.PatchSize} rows of stride {ldc}.", nameof(col));
         int hp = g.Height + 2 * g.PadH, wp = g.Width + 2 * g.PadW;
-        ReadOnlySpan<float> src = x;
-        if (g.PadH != 0 || g.PadW != 0)
-        {
-            FillPadded(g, x, padded);
-            src = padded;
-        }
-        else
-        {
-            // No padding: the image is its own padded copy, but a copy gives the reads their slack.
-            x.Slice(0, g.InputSize).CopyTo(padded);
-            src = padded;
-        }
-        ref float rx = ref MemoryMarshal.GetReference(src);
+        if (g.PadH != 0 || g.PadW != 0) FillPadded(g, x, padded);
+        else x.Slice(0, g.InputSize).CopyTo(padded); // the copy gives vector reads their slack
+        ref float rx = ref MemoryMarshal.GetReference(padded);
         ref float rc = ref MemoryMarshal.GetReference(col);
-        int oh = g.OutH, ow = g.OutW, sh = g.StrideH, sw = g.StrideW, p = g.OutputPositions;
+        int oh = g.OutH, ow = g.OutW, sh = g.StrideH, sw = g.StrideW;
         int row = 0;
         for (int c = 0; c < g.Channels; c++)
         for (int i = 0; i < g.KernelH; i++)
         for (int j = 0; j < g.KernelW; j++, row++)
         {
-            ref float dst = ref Unsafe.Add(ref rc, (nint)row * p);
+            ref float dst = ref Unsafe.Add(ref rc, (nint)row * ldc);
             ref float s0 = ref Unsafe.Add(ref rx, (c * hp + i) * wp + j);
             for (int y = 0; y < oh; y++)
             {
@@ -143,26 +143,77 @@ public static class Im2Col
 
     /// <summary>
     /// Overwrites <paramref name="dx"/> (<c>[C, H, W]</c>) with the adjoint of <see cref="Pack"/>:
-    /// every column entry added to the input pixel it was read from (entries that read padding are
-    /// dropped). <paramref name="padded"/> is scratch; <paramref name="col"/> needs its <see cref="Slack"/>.
+    /// every column entry (row stride <paramref name="ldc"/>) added to the input pixel it was read
+    /// from; entries that read padding are dropped. <paramref name="padded"/> is scratch.
     /// </summary>
-    /// <exception cref="ArgumentException">A buffer is too short.</exception>
-    public static void Unpack(in ConvGeometry g, ReadOnlySpan<float> col, Span<float> padded, Span<float> dx)
+    /// <exception cref="ArgumentException">A buffer is too short or the stride is smaller than a row.</exception>
+    public static void Unpack(in ConvGeometry g, ReadOnlySpan<float> col, int ldc, Span<float> padded, Span<float> dx)
     {
+        int p = g.OutputPositions;
+        if (ldc < p) throw new ArgumentException($"Column row stride {ldc} is shorter than the {p} output positions.", nameof(ldc));
         if (dx.Length < g.InputSize) throw new ArgumentException($"Input gradient of {dx.Length} floats is shorter than one example ({g.InputSize}).", nameof(dx));
         if (padded.Length < PaddedLength(g)) throw new ArgumentException($"Padded buffer of {padded.Length} floats is shorter than {PaddedLength(g)}.", nameof(padded));
-        if (col.Length < ColumnLength(g)) throw new ArgumentException($"Column buffer of {col.Length} floats is shorter than {ColumnLength(g)}.", nameof(col));
+        if (col.Length < (g.PatchSize - 1) * ldc + p + RowOverrun) throw new ArgumentException($"Column buffer of {col.Length} floats is too short for {g.PatchSize} rows of stride {ldc}.", nameof(col));
+        if (g.StrideW == 1 && g.StrideH == 1 && Avx512F.IsSupported) GatherStride1(g, col, ldc, dx);
+        else Scatter(g, col, ldc, padded, dx);
+    }
+
+    /// <summary>Stride-1 adjoint: each 16-wide chunk of an input row sums its kh·kw shifted column segments in a register.</summary>
+    private static unsafe void GatherStride1(in ConvGeometry g, ReadOnlySpan<float> col, int ldc, Span<float> dx)
+    {
+        int h = g.Height, w = g.Width, kh = g.KernelH, kw = g.KernelW, oh = g.OutH, ow = g.OutW, ph = g.PadH, pw = g.PadW;
+        var lanes = Vector512<int>.Indices;
+        fixed (float* pc = col, pd = dx)
+        {
+            for (int c = 0; c < g.Channels; c++)
+            for (int yy = 0; yy < h; yy++)
+            {
+                float* drow = pd + (c * h + yy) * w;
+                for (int x0 = 0; x0 < w; x0 += 16)
+                {
+                    int valid = Math.Min(16, w - x0);
+                    var acc = Vector512<float>.Zero;
+                    for (int i = 0; i < kh; i++)
+                    {
+                        int y = yy + ph - i; // output row that read input row yy through kernel row i
+                        if ((uint)y >= (uint)oh) continue;
+                        float* rowBase = pc + (long)((c * kh + i) * kw) * ldc + y * ow;
+                        for (int j = 0; j < kw; j++)
+                        {
+                            // Lane l is input column x0 + l, read by output column t = x0 + l + pw − j.
+                            int off = x0 + pw - j;
+                            int lo = -off, hi = Math.Min(ow - off, valid);
+                            if (hi <= 0 || hi <= lo) continue;
+                            float* seg = rowBase + (long)j * ldc + off;
+                            if (lo <= 0 && hi >= 16) acc += Vector512.Load(seg);
+                            else
+                            {
+                                var m = (Vector512.GreaterThanOrEqual(lanes, Vector512.Create(lo)) & Vector512.LessThan(lanes, Vector512.Create(hi))).AsSingle();
+                                acc += Avx512F.MaskLoad(seg, m, Vector512<float>.Zero);
+                            }
+                        }
+                    }
+                    if (valid == 16) acc.Store(drow + x0);
+                    else Avx512F.MaskStore(drow + x0, Vector512.LessThan(lanes, Vector512.Create(valid)).AsSingle(), acc);
+                }
+            }
+        }
+    }
+
+    /// <summary>General adjoint: scatter-add every segment into the padded buffer, then crop.</summary>
+    private static void Scatter(in ConvGeometry g, ReadOnlySpan<float> col, int ldc, Span<float> padded, Span<float> dx)
+    {
         int hp = g.Height + 2 * g.PadH, wp = g.Width + 2 * g.PadW;
         padded.Slice(0, g.Channels * hp * wp + Slack).Clear();
         ref float rx = ref MemoryMarshal.GetReference(padded);
         ref float rc = ref MemoryMarshal.GetReference(col);
-        int oh = g.OutH, ow = g.OutW, sh = g.StrideH, sw = g.StrideW, p = g.OutputPositions;
+        int oh = g.OutH, ow = g.OutW, sh = g.StrideH, sw = g.StrideW;
         int row = 0;
         for (int c = 0; c < g.Channels; c++)
         for (int i = 0; i < g.KernelH; i++)
         for (int j = 0; j < g.KernelW; j++, row++)
         {
-            ref float src = ref Unsafe.Add(ref rc, (nint)row * p);
+            ref float src = ref Unsafe.Add(ref rc, (nint)row * ldc);
             ref float d0 = ref Unsafe.Add(ref rx, (c * hp + i) * wp + j);
             for (int y = 0; y < oh; y++)
             {

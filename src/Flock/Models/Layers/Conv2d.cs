@@ -7,9 +7,11 @@ namespace Flock.Models.Layers;
 /// <summary>
 /// 2-D convolution (cross-correlation, as in PyTorch's <c>Conv2d</c>) over <c>[C, H, W]</c>
 /// examples with zero padding: weights <c>[out, in, kh, kw]</c> (PyTorch's layout), bias <c>[out]</c>.
-/// Computed per example as <c>Y[out, OH·OW] = W[out, C·kh·kw] · im2col(x)</c> with
-/// <see cref="Gemm.Multiply"/>; backward as <c>dW += dY·colᵀ</c> and
-/// <c>dx = col2im(Wᵀ·dY)</c>. Only one example's column matrix lives in the scratch.
+/// Computed as <c>Y[out, OH·OW] = W[out, C·kh·kw] · im2col(x)</c> with <see cref="Gemm.Multiply"/>;
+/// backward as <c>dW += dY·colᵀ</c> and <c>dx = col2im(Wᵀ·dY)</c>. Large feature maps run one
+/// example per GEMM (written straight into the NCHW output); small ones put a chunk of examples
+/// side by side in one wider column matrix, so the GEMMs stay efficient. Only one chunk's column
+/// matrix lives in the scratch and backward recomputes it (cheaper than keeping it).
 /// </summary>
 public sealed class Conv2d : Layer
 {
@@ -84,8 +86,45 @@ public sealed class Conv2d : Layer
     /// <inheritdoc />
     public override long FlopsPerExample => 2L * _outChannels * _g.PatchSize * _g.OutputPositions;
 
+    /// <summary>
+    /// Examples whose column matrices share one GEMM: enough to give it about
+    /// <see cref="TargetColumns"/> columns (small feature maps make thin GEMMs), capped by the
+    /// batch and by <see cref="MaxChunkFloats"/> floats of column matrix (to stay in L2).
+    /// </summary>
+    private int ChunkExamples(int batch)
+    {
+        int p = _g.OutputPositions;
+        int byColumns = (TargetColumns + p - 1) / p;
+        int byMemory = Math.Max(1, MaxChunkFloats / Math.Max(1, _g.PatchSize * p));
+        return Math.Max(1, Math.Min(batch, Math.Min(byColumns, byMemory)));
+    }
+
+    /// <summary>Target GEMM width (columns) when chunking examples.</summary>
+    internal static int TargetColumns { get; set; } = 768;
+
+    /// <summary>Largest column matrix of a chunk, in floats.</summary>
+    internal static int MaxChunkFloats { get; set; } = 160 * 1024;
+
+    // Scratch: [padded image | column matrix of a chunk, row stride e·P + RowOverrun | chunk output/gradient, [out, e·P]]
+    private int Ldc(int chunk) => chunk * _g.OutputPositions + Im2Col.RowOverrun;
+
     /// <inheritdoc />
-    public override int ScratchLength(int batch) => _g.IsPointwise ? 0 : Im2Col.PaddedLength(_g) + Im2Col.ColumnLength(_g);
+    public override int ScratchLength(int batch)
+    {
+        int e = ChunkExamples(batch);
+        if (e == 1 && _g.IsPointwise) return 0;
+        long n = Im2Col.PaddedLength(_g) + (long)Im2Col.ColumnLength(_g, Ldc(e)) + (e > 1 ? (long)_outChannels * e * _g.OutputPositions : 0);
+        return checked((int)n);
+    }
+
+    private void Buffers(Span<float> scratch, int chunk, out Span<float> padded, out Span<float> col, out Span<float> outBuf)
+    {
+        if (chunk == 1 && _g.IsPointwise) { padded = default; col = default; outBuf = default; return; }
+        int np = Im2Col.PaddedLength(_g), nc = Im2Col.ColumnLength(_g, Ldc(chunk));
+        padded = scratch.Slice(0, np);
+        col = scratch.Slice(np, nc);
+        outBuf = chunk > 1 ? scratch.Slice(np + nc, _outChannels * chunk * _g.OutputPositions) : default;
+    }
 
     /// <inheritdoc />
     public override void InitializeParameters(Span<float> p, Rng rng)
@@ -99,74 +138,99 @@ public sealed class Conv2d : Layer
         }
     }
 
-    private void Buffers(Span<float> scratch, out Span<float> padded, out Span<float> col)
-    {
-        if (_g.IsPointwise) { padded = default; col = default; return; }
-        int np = Im2Col.PaddedLength(_g);
-        padded = scratch.Slice(0, np);
-        col = scratch.Slice(np, Im2Col.ColumnLength(_g));
-    }
-
     /// <inheritdoc />
     public override void Forward(in ForwardArgs a)
     {
-        int k = _g.PatchSize, n = _g.OutputPositions, m = _outChannels, inSize = _g.InputSize, outSize = m * n;
+        int k = _g.PatchSize, p = _g.OutputPositions, m = _outChannels, inSize = _g.InputSize, outSize = m * p;
+        int chunk = ChunkExamples(a.Batch), ldc = Ldc(chunk);
         var w = _w.Slice(a.Parameters);
         ReadOnlySpan<float> bias = _b is null ? default : _b.Slice(a.Parameters);
-        Buffers(a.Scratch, out var padded, out var colBuf);
-        for (int e = 0; e < a.Batch; e++)
+        Buffers(a.Scratch, chunk, out var padded, out var col, out var outBuf);
+        for (int e0 = 0; e0 < a.Batch; e0 += chunk)
         {
-            var x = a.Input.Slice(e * inSize, inSize);
-            var y = a.Output.Slice(e * outSize, outSize);
-            ReadOnlySpan<float> col = x;
-            if (!_g.IsPointwise)
+            int en = Math.Min(chunk, a.Batch - e0), n = en * p;
+            if (chunk == 1)
             {
-                Im2Col.Pack(_g, x, padded, colBuf);
-                col = colBuf;
-            }
-            Gemm.Multiply(false, false, m, n, k, 1f, w, k, col, n, 0f, y, n);
-            if (_b is not null)
-                for (int o = 0; o < m; o++)
+                // One example: the GEMM writes the NCHW output directly.
+                var x = a.Input.Slice(e0 * inSize, inSize);
+                var y = a.Output.Slice(e0 * outSize, outSize);
+                if (_g.IsPointwise) Gemm.Multiply(false, false, m, p, k, 1f, w, k, x, p, 0f, y, p);
+                else
                 {
-                    var row = y.Slice(o * n, n);
-                    TensorPrimitives.Add(row, bias[o], row);
+                    Im2Col.Pack(_g, x, padded, col, ldc);
+                    Gemm.Multiply(false, false, m, p, k, 1f, w, k, col, ldc, 0f, y, p);
                 }
+                if (_b is not null)
+                    for (int o = 0; o < m; o++)
+                    {
+                        var row = y.Slice(o * p, p);
+                        TensorPrimitives.Add(row, bias[o], row);
+                    }
+                continue;
+            }
+            for (int e = 0; e < en; e++) Im2Col.Pack(_g, a.Input.Slice((e0 + e) * inSize, inSize), padded, col.Slice(e * p), ldc);
+            Gemm.Multiply(false, false, m, n, k, 1f, w, k, col, ldc, 0f, outBuf, n);
+            // [out, e·P] → [e, out, P], adding the bias on the way.
+            for (int e = 0; e < en; e++)
+            for (int o = 0; o < m; o++)
+            {
+                var src = outBuf.Slice(o * n + e * p, p);
+                var dst = a.Output.Slice((e0 + e) * outSize + o * p, p);
+                if (_b is not null) TensorPrimitives.Add(src, bias[o], dst);
+                else src.CopyTo(dst);
+            }
         }
     }
 
     /// <inheritdoc />
     public override void Backward(in BackwardArgs a)
     {
-        int k = _g.PatchSize, n = _g.OutputPositions, m = _outChannels, inSize = _g.InputSize, outSize = m * n;
+        int k = _g.PatchSize, p = _g.OutputPositions, m = _outChannels, inSize = _g.InputSize, outSize = m * p;
+        int chunk = ChunkExamples(a.Batch), ldc = Ldc(chunk);
         var w = _w.Slice(a.Parameters);
         var dw = _w.Slice(a.ParameterGradient);
         Span<float> db = _b is null ? default : _b.Slice(a.ParameterGradient);
         db.Clear();
-        Buffers(a.Scratch, out var padded, out var colBuf);
-        for (int e = 0; e < a.Batch; e++)
+        Buffers(a.Scratch, chunk, out var padded, out var col, out var outBuf);
+        bool wantDx = !a.InputGradient.IsEmpty;
+        for (int e0 = 0; e0 < a.Batch; e0 += chunk)
         {
-            var x = a.Input.Slice(e * inSize, inSize);
-            var dy = a.OutputGradient.Slice(e * outSize, outSize);
-            ReadOnlySpan<float> col = x;
-            if (!_g.IsPointwise)
-            {
-                Im2Col.Pack(_g, x, padded, colBuf);
-                col = colBuf;
-            }
-            // dW (+)= dY · colᵀ
-            Gemm.Multiply(false, true, m, k, n, 1f, dy, n, col, n, e == 0 ? 0f : 1f, dw, k);
-            if (_b is not null)
-                for (int o = 0; o < m; o++) db[o] += TensorPrimitives.Sum(dy.Slice(o * n, n));
-            if (a.InputGradient.IsEmpty) continue;
-            var dx = a.InputGradient.Slice(e * inSize, inSize);
-            if (_g.IsPointwise)
-                Gemm.Multiply(true, false, k, n, m, 1f, w, k, dy, n, 0f, dx, n);
+            int en = Math.Min(chunk, a.Batch - e0), n = en * p;
+            float beta = e0 == 0 ? 0f : 1f;
+            // The chunk's output gradient as [out, e·P] and its column matrix.
+            ReadOnlySpan<float> dy;
+            int ldd;
+            if (chunk == 1) { dy = a.OutputGradient.Slice(e0 * outSize, outSize); ldd = p; }
             else
             {
-                // The column matrix is no longer needed: reuse its buffer for dcol = Wᵀ · dY.
-                Gemm.Multiply(true, false, k, n, m, 1f, w, k, dy, n, 0f, colBuf, n);
-                Im2Col.Unpack(_g, colBuf, padded, dx);
+                for (int e = 0; e < en; e++)
+                for (int o = 0; o < m; o++)
+                    a.OutputGradient.Slice((e0 + e) * outSize + o * p, p).CopyTo(outBuf.Slice(o * n + e * p, p));
+                dy = outBuf;
+                ldd = n;
             }
+            ReadOnlySpan<float> cols;
+            int ldb;
+            if (chunk == 1 && _g.IsPointwise) { cols = a.Input.Slice(e0 * inSize, inSize); ldb = p; }
+            else
+            {
+                for (int e = 0; e < en; e++) Im2Col.Pack(_g, a.Input.Slice((e0 + e) * inSize, inSize), padded, col.Slice(e * p), ldc);
+                cols = col;
+                ldb = ldc;
+            }
+            // dW (+)= dY · colᵀ, db (+)= row sums of dY.
+            Gemm.Multiply(false, true, m, k, n, 1f, dy, ldd, cols, ldb, beta, dw, k);
+            if (_b is not null)
+                for (int o = 0; o < m; o++) db[o] += TensorPrimitives.Sum(dy.Slice(o * ldd, n));
+            if (!wantDx) continue;
+            if (chunk == 1 && _g.IsPointwise)
+            {
+                Gemm.Multiply(true, false, k, p, m, 1f, w, k, dy, ldd, 0f, a.InputGradient.Slice(e0 * inSize, inSize), p);
+                continue;
+            }
+            // The column matrix is no longer needed: its buffer takes dcol = Wᵀ · dY.
+            Gemm.Multiply(true, false, k, n, m, 1f, w, k, dy, ldd, 0f, col, ldc);
+            for (int e = 0; e < en; e++) Im2Col.Unpack(_g, col.Slice(e * p), ldc, padded, a.InputGradient.Slice((e0 + e) * inSize, inSize));
         }
     }
 }

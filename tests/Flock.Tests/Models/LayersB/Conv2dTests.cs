@@ -66,6 +66,34 @@ public class Conv2dTests
         }
     }
 
+    [Theory]
+    [InlineData(2, 12, 12, 3, 1, 0, 11)]  // P = 100: chunks of 8 examples, then 3
+    [InlineData(3, 5, 5, 1, 1, 0, 40)]    // pointwise, P = 25: chunks of 31, then 9
+    [InlineData(2, 9, 9, 3, 2, 1, 13)]    // strided, P = 25
+    [InlineData(1, 28, 28, 5, 1, 2, 3)]   // P = 784: one example per GEMM
+    public void Batches_equal_the_sum_of_single_examples(int c, int h, int w, int k, int s, int p, int batch)
+    {
+        // Chunking examples side by side must not change anything.
+        var conv = new Conv2d(3, k, s, p);
+        var hs = new LayerHarness(conv, new TensorShape(c, h, w), batch);
+        new Rng(1).FillGaussian(hs.Parameters);
+        var x = LayerHarness.Random(hs.InputLength, 2);
+        var dy = LayerHarness.Random(hs.OutputLength, 3);
+        var (y, dx, dp) = hs.ForwardBackward(x, dy);
+        var one = new LayerHarness(new Conv2d(3, k, s, p), new TensorShape(c, h, w), 1);
+        hs.Parameters.CopyTo(one.Parameters, 0);
+        var sum = new double[dp.Length];
+        int inSize = hs.InputLength / batch, outSize = hs.OutputLength / batch;
+        for (int e = 0; e < batch; e++)
+        {
+            var (y1, dx1, dp1) = one.ForwardBackward(x.AsSpan(e * inSize, inSize).ToArray(), dy.AsSpan(e * outSize, outSize).ToArray());
+            for (int i = 0; i < outSize; i++) Assert.Equal(y1[i], y[e * outSize + i], 4);
+            for (int i = 0; i < inSize; i++) Assert.Equal(dx1[i], dx[e * inSize + i], 4);
+            for (int i = 0; i < dp.Length; i++) sum[i] += dp1[i];
+        }
+        for (int i = 0; i < dp.Length; i++) Assert.True(Math.Abs(sum[i] - dp[i]) <= 1e-4 * (1 + Math.Abs(sum[i])), $"dp[{i}] = {dp[i]}, expected {sum[i]}");
+    }
+
     [Fact]
     public void Backward_overwrites_gradients_and_is_repeatable()
     {

@@ -55,28 +55,42 @@ public class Im2ColTests
     [MemberData(nameof(Geometries))]
     public void Pack_matches_the_definition_and_Unpack_is_its_adjoint(int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw)
     {
+        foreach (int ldcExtra in new[] { 0, Im2Col.RowOverrun, 37 })
+            PackAndUnpack(c, h, w, kh, kw, sh, sw, ph, pw, ldcExtra);
+    }
+
+    private static void PackAndUnpack(int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw, int ldcExtra)
+    {
         var g = new ConvGeometry(c, h, w, kh, kw, sh, sw, ph, pw);
         var x = LayerHarness.Random(g.InputSize, 1);
         var padded = new float[Im2Col.PaddedLength(g)];
-        var col = new float[Im2Col.ColumnLength(g)];
+        int ldc = g.OutputPositions + ldcExtra;
+        var col = new float[Im2Col.ColumnLength(g, ldc)];
         Array.Fill(padded, float.NaN);
         Array.Fill(col, float.NaN);
-        Im2Col.Pack(g, x, padded, col);
+        Im2Col.Pack(g, x, padded, col, ldc);
         var expected = NaivePack(g, x);
-        Assert.Equal(expected, col.AsSpan(0, expected.Length).ToArray());
+        for (int r0 = 0; r0 < g.PatchSize; r0++)
+            Assert.Equal(expected.AsSpan(r0 * g.OutputPositions, g.OutputPositions).ToArray(), col.AsSpan(r0 * ldc, g.OutputPositions).ToArray());
 
         // <Pack(x), r> = <x, Unpack(r)> for every x and r, and Unpack sums exactly what Pack copied.
-        var r = LayerHarness.Random(Im2Col.ColumnLength(g), 2);
-        for (int i = expected.Length; i < r.Length; i++) r[i] = float.NaN; // slack must be ignored
+        var r = LayerHarness.Random(Im2Col.ColumnLength(g, ldc), 2);
+        var dense = new float[expected.Length];
+        for (int i = 0; i < r.Length; i++)
+        {
+            int r0 = i / ldc, q = i % ldc;
+            if (r0 < g.PatchSize && q < g.OutputPositions) dense[r0 * g.OutputPositions + q] = r[i];
+            else r[i] = float.NaN; // gaps and slack must be ignored
+        }
         var dx = new float[g.InputSize];
         Array.Fill(dx, float.NaN);
         Array.Fill(padded, float.NaN);
-        Im2Col.Unpack(g, r, padded, dx);
-        var naive = NaiveUnpack(g, r);
+        Im2Col.Unpack(g, r, ldc, padded, dx);
+        var naive = NaiveUnpack(g, dense);
         for (int e = 0; e < g.InputSize; e++)
             Assert.True(Math.Abs(naive[e] - dx[e]) <= 1e-5 * (1 + Math.Abs(naive[e])), $"dx[{e}] = {dx[e]}, expected {naive[e]}");
         double lhs = 0, rhs = 0;
-        for (int q = 0; q < expected.Length; q++) lhs += (double)expected[q] * r[q];
+        for (int q = 0; q < expected.Length; q++) lhs += (double)expected[q] * dense[q];
         for (int e = 0; e < g.InputSize; e++) rhs += (double)x[e] * dx[e];
         Assert.Equal(lhs, rhs, 1e-4 * (1 + Math.Abs(lhs)));
     }
@@ -91,6 +105,7 @@ public class Im2ColTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new ConvGeometry(1, 4, 4, 5, 5, 1, 1, 0, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new ConvGeometry(1, 4, 4, 3, 3, 0, 1, 0, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new ConvGeometry(1, 4, 4, 3, 3, 1, 1, -1, 0));
-        Assert.Throws<ArgumentException>(() => Im2Col.Pack(g, new float[10], new float[Im2Col.PaddedLength(g)], new float[Im2Col.ColumnLength(g)]));
+        Assert.Throws<ArgumentException>(() => Im2Col.Pack(g, new float[10], new float[Im2Col.PaddedLength(g)], new float[Im2Col.ColumnLength(g, g.OutputPositions)], g.OutputPositions));
+        Assert.Throws<ArgumentException>(() => Im2Col.Pack(g, new float[g.InputSize], new float[Im2Col.PaddedLength(g)], new float[Im2Col.ColumnLength(g, 300)], 200));
     }
 }
