@@ -14,7 +14,7 @@ namespace Flock.Models.Layers;
 /// channel is scaled and shifted (<c>y = γ_c·x̂ + β_c</c>, γ starts at 1, β at 0). Unlike batch
 /// norm it does not depend on the batch, which suits non-IID federated learning. Parameters
 /// <c>{name}.weight</c> (γ) and <c>{name}.bias</c> (β), both <c>[C]</c>, as in PyTorch.
-/// The normalized input and each group's 1/σ are kept in the scratch for backward.
+/// Only each group's mean and 1/σ are kept in the scratch; backward recomputes x̂ from the input.
 /// </summary>
 public sealed class GroupNorm : Layer
 {
@@ -74,32 +74,30 @@ public sealed class GroupNorm : Layer
     public override long FlopsPerExample => 8L * _channels * _spatial;
 
     /// <inheritdoc />
-    public override int ScratchLength(int batch) => checked(batch * (_channels * _spatial + _groups));
+    public override int ScratchLength(int batch) => checked(2 * batch * _groups);
 
     /// <inheritdoc />
     public override void Forward(in ForwardArgs a)
     {
-        int size = _channels * _spatial, cpg = _channels / _groups, gsize = cpg * _spatial;
+        int size = _channels * _spatial, cpg = _channels / _groups, gsize = cpg * _spatial, sp = _spatial;
         var gamma = _gamma.Slice(a.Parameters);
         var beta = _beta.Slice(a.Parameters);
-        var xhat = a.Scratch.Slice(0, a.Batch * size);
-        var rstd = a.Scratch.Slice(a.Batch * size, a.Batch * _groups);
+        var stats = a.Scratch.Slice(0, 2 * a.Batch * _groups); // (mean, 1/σ) per example and group
         for (int e = 0; e < a.Batch; e++)
         for (int g = 0; g < _groups; g++)
         {
             int off = e * size + g * gsize;
             var x = a.Input.Slice(off, gsize);
-            var xh = xhat.Slice(off, gsize);
             float mean = TensorPrimitives.Sum(x) / gsize;
-            TensorPrimitives.Subtract(x, mean, xh);
-            float var = TensorPrimitives.SumOfSquares(xh) / gsize;
-            float r = 1f / MathF.Sqrt(var + _eps);
-            rstd[e * _groups + g] = r;
-            TensorPrimitives.Multiply(xh, r, xh);
+            float r = 1f / MathF.Sqrt(SumSquaredDeviations(x, mean) / gsize + _eps);
+            stats[2 * (e * _groups + g)] = mean;
+            stats[2 * (e * _groups + g) + 1] = r;
             for (int c = 0; c < cpg; c++)
             {
+                // y = γ·(x − μ)·r + β = x·(rγ) + (β − μ·rγ)
                 int ch = g * cpg + c;
-                Affine(xh.Slice(c * _spatial, _spatial), gamma[ch], beta[ch], a.Output.Slice(off + c * _spatial, _spatial));
+                float scale = r * gamma[ch];
+                Affine(x.Slice(c * sp, sp), scale, beta[ch] - mean * scale, a.Output.Slice(off + c * sp, sp));
             }
         }
     }
@@ -113,38 +111,149 @@ public sealed class GroupNorm : Layer
         var dbeta = _beta.Slice(a.ParameterGradient);
         dgamma.Clear();
         dbeta.Clear();
-        ReadOnlySpan<float> xhat = a.Scratch.Slice(0, a.Batch * size);
-        ReadOnlySpan<float> rstd = a.Scratch.Slice(a.Batch * size, a.Batch * _groups);
+        ReadOnlySpan<float> stats = a.Scratch.Slice(0, 2 * a.Batch * _groups);
         bool wantDx = !a.InputGradient.IsEmpty;
         for (int e = 0; e < a.Batch; e++)
         for (int g = 0; g < _groups; g++)
         {
             int off = e * size + g * gsize;
-            // Σ dx̂ and Σ dx̂·x̂ over the group, with dx̂ = γ_c·dy.
+            float mean = stats[2 * (e * _groups + g)], r = stats[2 * (e * _groups + g) + 1];
+            // Σ dx̂ and Σ dx̂·x̂ over the group, with dx̂ = γ_c·dy and x̂ = (x − μ)·r.
             float sumDxh = 0, sumDxhXh = 0;
             for (int c = 0; c < cpg; c++)
             {
                 int ch = g * cpg + c;
-                var dy = a.OutputGradient.Slice(off + c * sp, sp);
-                float s = TensorPrimitives.Sum(dy);
-                float d = TensorPrimitives.Dot(dy, xhat.Slice(off + c * sp, sp));
+                var (s, dev) = SumAndDotDeviations(a.OutputGradient.Slice(off + c * sp, sp), a.Input.Slice(off + c * sp, sp), mean);
+                float d = dev * r;
                 dbeta[ch] += s;
                 dgamma[ch] += d;
                 sumDxh += gamma[ch] * s;
                 sumDxhXh += gamma[ch] * d;
             }
             if (!wantDx) continue;
-            // dx = r·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))
-            float r = rstd[e * _groups + g];
-            float shift = -r * sumDxh / gsize, slope = -r * sumDxhXh / gsize;
+            // dx = r·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) = (rγ_c)·dy + (−r²·mean(dx̂·x̂))·(x − μ) − r·mean(dx̂)
+            float shift = -r * sumDxh / gsize, slope = -r * r * sumDxhXh / gsize;
             for (int c = 0; c < cpg; c++)
             {
                 int ch = g * cpg + c;
-                var dx = a.InputGradient.Slice(off + c * sp, sp);
-                Affine(xhat.Slice(off + c * sp, sp), slope, shift, dx);
-                TensorPrimitives.MultiplyAdd(a.OutputGradient.Slice(off + c * sp, sp), r * gamma[ch], dx, dx);
+                Combine(a.OutputGradient.Slice(off + c * sp, sp), r * gamma[ch], a.Input.Slice(off + c * sp, sp), mean, slope, shift,
+                    a.InputGradient.Slice(off + c * sp, sp));
             }
         }
+    }
+
+    /// <summary><c>Σ (x[i] − mean)²</c>.</summary>
+    private static float SumSquaredDeviations(ReadOnlySpan<float> x, float mean)
+    {
+        int n = x.Length, i = 0;
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        float total = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var m = Vector512.Create(mean);
+            Vector512<float> s0 = default, s1 = default;
+            for (; i <= n - 32; i += 32)
+            {
+                var d0 = Vector512.LoadUnsafe(ref rx, (nuint)i) - m;
+                var d1 = Vector512.LoadUnsafe(ref rx, (nuint)(i + 16)) - m;
+                s0 = Vector512.FusedMultiplyAdd(d0, d0, s0);
+                s1 = Vector512.FusedMultiplyAdd(d1, d1, s1);
+            }
+            for (; i <= n - 16; i += 16)
+            {
+                var d0 = Vector512.LoadUnsafe(ref rx, (nuint)i) - m;
+                s0 = Vector512.FusedMultiplyAdd(d0, d0, s0);
+            }
+            total = Vector512.Sum(s0 + s1);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var m = Vector256.Create(mean);
+            Vector256<float> s0 = default;
+            for (; i <= n - 8; i += 8)
+            {
+                var d0 = Vector256.LoadUnsafe(ref rx, (nuint)i) - m;
+                s0 = Vector256.FusedMultiplyAdd(d0, d0, s0);
+            }
+            total = Vector256.Sum(s0);
+        }
+        for (; i < n; i++)
+        {
+            float d = Unsafe.Add(ref rx, i) - mean;
+            total += d * d;
+        }
+        return total;
+    }
+
+    /// <summary><c>(Σ dy[i], Σ dy[i]·(x[i] − mean))</c>.</summary>
+    private static (float Sum, float Dot) SumAndDotDeviations(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, float mean)
+    {
+        int n = x.Length, i = 0;
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float rd = ref MemoryMarshal.GetReference(dy);
+        float sum = 0, dot = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var m = Vector512.Create(mean);
+            Vector512<float> s0 = default, t0 = default;
+            for (; i <= n - 16; i += 16)
+            {
+                var g = Vector512.LoadUnsafe(ref rd, (nuint)i);
+                s0 += g;
+                t0 = Vector512.FusedMultiplyAdd(g, Vector512.LoadUnsafe(ref rx, (nuint)i) - m, t0);
+            }
+            sum = Vector512.Sum(s0);
+            dot = Vector512.Sum(t0);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            var m = Vector256.Create(mean);
+            Vector256<float> s0 = default, t0 = default;
+            for (; i <= n - 8; i += 8)
+            {
+                var g = Vector256.LoadUnsafe(ref rd, (nuint)i);
+                s0 += g;
+                t0 = Vector256.FusedMultiplyAdd(g, Vector256.LoadUnsafe(ref rx, (nuint)i) - m, t0);
+            }
+            sum = Vector256.Sum(s0);
+            dot = Vector256.Sum(t0);
+        }
+        for (; i < n; i++)
+        {
+            float g = Unsafe.Add(ref rd, i);
+            sum += g;
+            dot += g * (Unsafe.Add(ref rx, i) - mean);
+        }
+        return (sum, dot);
+    }
+
+    /// <summary><c>dx[i] = a·dy[i] + slope·(x[i] − mean) + shift</c>.</summary>
+    private static void Combine(ReadOnlySpan<float> dy, float a, ReadOnlySpan<float> x, float mean, float slope, float shift, Span<float> dx)
+    {
+        int n = x.Length, i = 0;
+        ref float rx = ref MemoryMarshal.GetReference(x);
+        ref float rd = ref MemoryMarshal.GetReference(dy);
+        ref float ro = ref MemoryMarshal.GetReference(dx);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var va = Vector512.Create(a); var vm = Vector512.Create(mean); var vs = Vector512.Create(slope); var vc = Vector512.Create(shift);
+            for (; i <= n - 16; i += 16)
+            {
+                var t = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref rx, (nuint)i) - vm, vs, vc);
+                Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref rd, (nuint)i), va, t).StoreUnsafe(ref ro, (nuint)i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var va = Vector256.Create(a); var vm = Vector256.Create(mean); var vs = Vector256.Create(slope); var vc = Vector256.Create(shift);
+            for (; i <= n - 8; i += 8)
+            {
+                var t = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref rx, (nuint)i) - vm, vs, vc);
+                Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref rd, (nuint)i), va, t).StoreUnsafe(ref ro, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
+            Unsafe.Add(ref ro, i) = a * Unsafe.Add(ref rd, i) + slope * (Unsafe.Add(ref rx, i) - mean) + shift;
     }
 
     /// <summary><c>y[i] = x[i]·a + b</c>.</summary>
