@@ -10,8 +10,10 @@ namespace Flock.Models.Layers;
 /// <summary>
 /// 2-D max pooling over <c>[C, H, W]</c> examples without padding (PyTorch's <c>MaxPool2d</c>
 /// with floor rounding). Ties go to the first maximum in row-major window order and a NaN in a
-/// window propagates (the last NaN's index is kept), as in PyTorch. The index of each maximum is kept in the scratch (as an
-/// <see cref="int"/> reinterpreting the float scratch) and backward routes the gradient there.
+/// window propagates (the last NaN's index is kept), as in PyTorch. The position of each maximum
+/// is kept in the scratch (an <see cref="int"/> reinterpreting the float scratch: the flat index
+/// in the plane, or the 0..3 window position on the AVX-512 2×2 path) and backward routes the
+/// gradient there.
 /// </summary>
 public sealed class MaxPool2d : Layer
 {
