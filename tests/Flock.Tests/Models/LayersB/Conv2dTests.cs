@@ -71,6 +71,7 @@ public class Conv2dTests
     [InlineData(3, 5, 5, 1, 1, 0, 40)]    // pointwise, P = 25: chunks of 31, then 9
     [InlineData(2, 9, 9, 3, 2, 1, 13)]    // strided, P = 25
     [InlineData(1, 28, 28, 5, 1, 2, 3)]   // P = 784: one example per GEMM
+    [InlineData(4, 28, 30, 1, 1, 0, 2)]   // pointwise, P = 840: the input is the column matrix
     public void Batches_equal_the_sum_of_single_examples(int c, int h, int w, int k, int s, int p, int batch)
     {
         // Chunking examples side by side must not change anything.
