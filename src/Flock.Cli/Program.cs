@@ -13,6 +13,8 @@ public static class Program
         app.Configure(c =>
         {
             c.SetApplicationName("flock");
+            c.AddCommand<RunCommand>("run").WithDescription("Run an experiment file on the simulator.")
+                .WithExample("run", "experiments/quickstart.toml").WithExample("run", "experiments/fedavg.toml", "--set", "protocol.rounds=5");
             c.AddCommand<PlotCommand>("plot").WithDescription("Overlay the accuracy curves of one or more runs (PNG).");
             c.PropagateExceptions();
         });

@@ -9,15 +9,15 @@ public class ResultsTests
     {
         string dir = Directory.CreateTempSubdirectory("flock-test").FullName;
         string csv = Path.Combine(dir, "metrics.csv");
-        using (var w = new MetricsWriter(csv, MetricColumns.Core))
+        using (var w = new MetricsWriter(csv, Flock.Runtime.Simulation.MetricsRow.Columns))
         {
             for (int r = 1; r <= 5; r++)
-                w.Write(new Dictionary<string, double> { ["round"] = r, ["test_accuracy"] = 0.1 * r, ["bytes_sent"] = 1000 * r, ["virtual_seconds"] = 0.5 * r });
+                w.Write(new Dictionary<string, double> { ["round"] = r, ["accuracy_mean"] = 0.1 * r, ["bytes_sent"] = 1000 * r, ["virtual_time"] = 0.5 * r });
         }
         var t = MetricsTable.Read(csv);
         Assert.Equal(5, t.Rows.Count);
-        Assert.Equal(0.3, t.Column("test_accuracy")[2], 12);
-        Assert.True(double.IsNaN(t.Column("test_loss")[0]));
+        Assert.Equal(0.3, t.Column("accuracy_mean")[2], 12);
+        Assert.True(double.IsNaN(t.Column("loss_mean")[0]));
         var files = Plots.AccuracyPlots(new[] { ("a", t), ("b", t) }, dir);
         Assert.Equal(3, files.Count);
         foreach (var f in files)

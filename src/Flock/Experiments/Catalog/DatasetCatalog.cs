@@ -30,6 +30,7 @@ public static class DatasetCatalog
             {
                 string path = s.Get(FmPath);
                 if (!Path.IsPathRooted(path)) path = Path.GetFullPath(Path.Combine(ctx.BaseDirectory, path));
+                s.Record("path", path);
                 int tl = s.Get(TrainLimit), vl = s.Get(TestLimit);
                 return FashionMnist.Load(path, new FashionMnistOptions
                 {

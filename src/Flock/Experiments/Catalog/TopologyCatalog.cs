@@ -19,6 +19,7 @@ public static class TopologyCatalog
             object? v = value;
             if (key == "path" && value is string p && !Path.IsPathRooted(p)) v = Path.GetFullPath(Path.Combine(baseDirectory, p));
             parameters[key.Replace('_', '-')] = v;
+            section.Record(key, v);
         }
         try
         {

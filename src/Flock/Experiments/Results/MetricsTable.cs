@@ -4,38 +4,22 @@ using System.Text;
 namespace Flock.Experiments.Results;
 
 /// <summary>
-/// The columns of <c>metrics.csv</c>. Every run writes the same core columns in this order, plus
-/// optional extra columns (privacy ε, attack success, ...) after them. Only
-/// <see cref="WallSeconds"/> may differ between two runs with the same configuration and seed.
+/// Names of the <c>metrics.csv</c> columns that plots and summaries use (the full list is
+/// <see cref="Flock.Runtime.Simulation.MetricsRow.Columns"/>). Only <see cref="WallSeconds"/> may
+/// differ between two runs with the same configuration and seed.
 /// </summary>
 public static class MetricColumns
 {
-    /// <summary>Round (or evaluation tick for asynchronous protocols).</summary>
+    /// <summary>Global round (round-based protocols).</summary>
     public const string Round = "round";
     /// <summary>Virtual (simulated) seconds since the start.</summary>
-    public const string VirtualSeconds = "virtual_seconds";
+    public const string VirtualSeconds = "virtual_time";
     /// <summary>Real seconds since the start; the only non-reproducible column.</summary>
     public const string WallSeconds = "wall_seconds";
     /// <summary>Test accuracy (global model, or mean over evaluated nodes).</summary>
-    public const string TestAccuracy = "test_accuracy";
-    /// <summary>Lowest test accuracy over evaluated nodes.</summary>
-    public const string TestAccuracyMin = "test_accuracy_min";
-    /// <summary>Highest test accuracy over evaluated nodes.</summary>
-    public const string TestAccuracyMax = "test_accuracy_max";
-    /// <summary>Test loss (global model, or mean over evaluated nodes).</summary>
-    public const string TestLoss = "test_loss";
-    /// <summary>Mean squared L2 distance of node models to their average (0 for FedAvg).</summary>
-    public const string ConsensusDistance = "consensus_distance";
+    public const string TestAccuracy = "accuracy_mean";
     /// <summary>Total bytes sent so far.</summary>
     public const string BytesSent = "bytes_sent";
-    /// <summary>Total messages sent so far.</summary>
-    public const string MessagesSent = "messages_sent";
-
-    /// <summary>The core columns in file order.</summary>
-    public static readonly string[] Core =
-    {
-        Round, VirtualSeconds, WallSeconds, TestAccuracy, TestAccuracyMin, TestAccuracyMax, TestLoss, ConsensusDistance, BytesSent, MessagesSent,
-    };
 }
 
 /// <summary>A metrics table read back from <c>metrics.csv</c> (for plots, sweeps and resume checks).</summary>
