@@ -114,5 +114,5 @@ public sealed class RunCommand : Command<RunCommand.Settings>
     }
 
     private static string Line(Flock.Runtime.Simulation.SimulationProgress p, Flock.Runtime.Simulation.MetricsRow r) =>
-        string.Create(CultureInfo.InvariantCulture, $"round {r.Round}  t={r.VirtualTime:F1}s  acc {r.AccuracyMean:F4} (min {r.AccuracyMin:F4})  loss {r.LossMean:F4}  {r.BytesSent / 1e6:F1} MB");
+        string.Create(CultureInfo.InvariantCulture, $"{(r.Round >= 0 ? $"round {r.Round}" : $"tick {r.Tick}")}  t={r.VirtualTime:F1}s  acc {r.AccuracyMean:F4} (min {r.AccuracyMin:F4})  loss {r.LossMean:F4}  {r.BytesSent / 1e6:F1} MB");
 }

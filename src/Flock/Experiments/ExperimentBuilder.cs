@@ -68,10 +68,11 @@ public static class ExperimentBuilder
     /// <param name="path">The TOML file.</param>
     /// <param name="overrides"><c>--set key.path=value</c> overrides, applied in order.</param>
     /// <param name="seed">Replaces the file's seed when given (<c>--seed</c>).</param>
+    /// <param name="assignments">Values set by a sweep (dotted key → TOML value), applied before the overrides.</param>
     /// <exception cref="ConfigException">Any problem with the file, an override or a data set it names.</exception>
-    public static Experiment Load(string path, IEnumerable<string>? overrides = null, ulong? seed = null)
+    public static Experiment Load(string path, IEnumerable<string>? overrides = null, ulong? seed = null, IEnumerable<KeyValuePair<string, object>>? assignments = null)
     {
-        var root = ExperimentFile.Load(path, overrides);
+        var root = ExperimentFile.Load(path, overrides, assignments);
         if (seed is not null) root.Table["seed"] = (long)seed.Value;
         return Build(root, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", Path.GetFileNameWithoutExtension(path));
     }
@@ -83,6 +84,7 @@ public static class ExperimentBuilder
         string name = root.Get(NameP);
         if (name.Length == 0) { name = defaultName; root.Record("name", name); }
         root.Get(DescriptionP);
+        root.Expect("sweep"); // read by `flock sweep`; a plain run uses the file's own values
         ulong seed = (ulong)root.Get(SeedP);
         int nodes = root.Get(NodesP);
 

@@ -77,6 +77,12 @@ public static class ExperimentRunner
         csv.Flush();
         var all = MetricsTable.Read(metricsPath);
         var summary = Summarize(experiment, result, all);
+        var st = sim.Statistics;
+        summary["simulator"] = new Dictionary<string, object>
+        {
+            ["events"] = st.Events, ["jobs"] = st.JobsStarted, ["loop_seconds"] = Num(st.LoopSeconds), ["callback_seconds"] = Num(st.CallbackSeconds),
+            ["job_wait_seconds"] = Num(st.JobWaitSeconds), ["evaluation_seconds"] = Num(st.EvaluationSeconds),
+        };
         File.WriteAllText(Path.Combine(directory, SummaryFile), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         Plots.AccuracyPlots(new[] { (experiment.Name, all) }, directory);
         return new RunOutcome(directory, result, summary);
@@ -121,7 +127,7 @@ public static class ExperimentRunner
             ["best_test_accuracy"] = Num(acc.Length > 0 ? acc.Max() : double.NaN),
             ["final_test_loss"] = Num(Last("loss_mean")),
             ["final_test_accuracy_min"] = Num(Last("accuracy_min")),
-            ["rounds"] = r.Round,
+            ["rounds"] = Math.Max(r.Round, 0),
             ["virtual_seconds"] = Num(r.VirtualTime),
             ["wall_seconds"] = Num(r.WallSeconds),
             ["bytes_sent"] = r.BytesSent,
