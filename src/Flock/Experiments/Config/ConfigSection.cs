@@ -123,6 +123,12 @@ public sealed class ConfigSection
         _expected.Add(key);
         if (!_table.TryGetValue(key, out var raw)) return Array.Empty<ConfigSection>();
         _used.Add(key);
+        if (raw is TomlArray inline && inline.All(x => x is TomlTable))
+        {
+            var converted = new TomlTableArray();
+            foreach (var x in inline) converted.Add((TomlTable)x!);
+            raw = converted;
+        }
         if (raw is TomlTableArray arr)
         {
             var resolvedArray = new TomlTableArray();
