@@ -18,7 +18,10 @@ python_free_summary() {
   local passed failed skipped
   passed=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$c")
   failed=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$c")
-  skipped=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$c")
+  local total executed
+  total=$(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$c")
+  executed=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$c")
+  skipped=$(( ${total:-0} - ${executed:-0} ))
   echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 }
 python_free_summary
