@@ -72,7 +72,8 @@ public class BristleUnitTests
         Assert.Equal(0, Bristle.Weight(-41, 1));
         Assert.True(Bristle.Weight(-40, 1) > 0);
         Assert.Equal(0, Bristle.Weight(-50, 1, dropScore: -60) + Bristle.Weight(-70, 1, dropScore: -60));
-        Assert.Equal(0, Bristle.Certainty([0.1, 0.9]));
+        Assert.Equal(0, Bristle.Certainty([0.0, 1.0])); // mean 0.5 − std 0.5
+        Assert.Equal(0.1, Bristle.Certainty([0.1, 0.9]), 12);
         Assert.Equal(0, Bristle.Certainty([double.NaN]));
     }
 
