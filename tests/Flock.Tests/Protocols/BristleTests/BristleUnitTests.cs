@@ -115,6 +115,45 @@ public class BristleUnitTests
     }
 
     [Fact]
+    public void A_node_integrates_received_output_layers_with_the_integrator_weights()
+    {
+        var learner = TinyMlp(5, 3, 16);
+        var all = Blobs(90, 5, 3, 4);
+        var shared = Bristle.PretrainFeatures(learner, new Sgd(0.1f), all.All(), 300, 16, 5, resetOutputLayer: false);
+        var (train, test) = Bristle.SplitLocalTest(all.All(), 30, 0, 9);
+        var node = new BristleNode(0, 3, [1, 2], learner, new Sgd(0.1f), train, test, shared, new BristleOptions { LocalSteps = 0 });
+        var ctx = new FakeContext(0);
+        node.OnStart(ctx);
+        node.OnTrainingFinished(ctx, default);
+        var (offset, length) = node.OutputLayer;
+        var own = shared.AsSpan(offset, length).ToArray();
+        var near = own.Select((x, i) => x + 0.05f * MathF.Sin(i)).ToArray();
+        var flipped = own.Select(x => -x).ToArray();
+        node.OnMessage(ctx, 2, new Message(Bristle.ModelKind, 1, flipped));
+        node.OnMessage(ctx, 1, new Message(Bristle.ModelKind, 1, near));
+        Assert.Equal([1L], ctx.Completed.Skip(1));
+
+        double[] Recall(float[] head)
+        {
+            var p = shared.ToArray();
+            head.CopyTo(p, offset);
+            var pred = new int[test.Count];
+            learner.Predict(p, test, pred);
+            var r = new double[3];
+            Bristle.Recalls(test, pred, r);
+            return r;
+        }
+        var mine = Recall(own);
+        double W(float[] head) => Bristle.Weight(Bristle.Score(mine, Recall(head)), Bristle.Certainty(Recall(head)));
+        double w1 = W(near), w2 = W(flipped);
+        Assert.True(w1 > 0.3, $"near weight {w1}");
+        Assert.Equal(0, w2);
+        Assert.Equal([w1, 0], node.LastIntegration.Weights);
+        var head = node.Model.Parameters.AsSpan(offset, length).ToArray();
+        for (int i = 0; i < length; i++) Assert.Equal((own[i] + w1 * near[i]) / (1 + w1), head[i], 5);
+    }
+
+    [Fact]
     public void Pretraining_trains_the_features_and_resets_the_output_layer()
     {
         var learner = TinyMlp(5, 3, 16);
