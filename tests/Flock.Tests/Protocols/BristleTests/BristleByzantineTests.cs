@@ -89,7 +89,7 @@ public class BristleByzantineTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Runs_are_deterministic_for_a_seed()
+    public void Runs_are_deterministic_for_a_seed_and_resume_from_a_checkpoint()
     {
         var options = new BristleOptions { LocalSteps = 3, BatchSize = 8, Rounds = 6, NearestModels = 4, RandomModels = 1 };
         var (n1, o1) = Scenario(7, options);
@@ -99,5 +99,20 @@ public class BristleByzantineTests(ITestOutputHelper output)
         for (int i = 0; i < Honest; i++) Assert.Equal(((BristleNode)n1[i]).Model.Parameters, ((BristleNode)n2[i]).Model.Parameters);
         var (n3, o3) = Scenario(8, options);
         Assert.NotEqual(expected[^1].LossMean, RunRows(new Simulator(n3, o3))[^1].LossMean);
+
+        // Checkpoint at round 3, resume in a fresh simulator: same rows and final models.
+        var (n4, o4) = Scenario(7, options);
+        var first = new Simulator(n4, o4);
+        var checkpoint = new MemoryStream();
+        using var cts = new CancellationTokenSource();
+        first.Progress += p => { if (checkpoint.Length == 0 && p.Round >= 3) { first.SaveCheckpoint(checkpoint); cts.Cancel(); } };
+        var before = RunRows(first, cts.Token);
+        Assert.True(checkpoint.Length > 0);
+        var (n5, o5) = Scenario(7, options);
+        var resumed = new Simulator(n5, o5);
+        checkpoint.Position = 0;
+        resumed.LoadCheckpoint(checkpoint);
+        AssertRowsEqual(expected, [.. before, .. RunRows(resumed)]);
+        for (int i = 0; i < Honest; i++) Assert.Equal(((BristleNode)n1[i]).Model.Parameters, ((BristleNode)n5[i]).Model.Parameters);
     }
 }

@@ -15,11 +15,11 @@ public class SybilWallGossipTests
     private static Message Record(int origin, long round, int distance) =>
         new(SybilWall.RecordKind, round, Model(origin), new double[] { origin, distance });
 
-    private static (SybilWallNode Node, FakeContext Context) Node0(double lambda = SybilWallOptions.DefaultLambda)
+    private static (SybilWallNode Node, FakeContext Context) Node0(double lambda = SybilWallOptions.DefaultLambda, SybilWallWeighting weighting = SybilWallWeighting.Uniform)
     {
         var data = new DatasetView(Blobs(4, 3, 2, 1), [0, 1, 2, 3]);
         var node = new SybilWallNode(0, 6, [2, 1], Learner, new Sgd(0.1f), data, new float[Learner.Layout.Length],
-            new SybilWallOptions { LocalSteps = 0, Lambda = lambda, Weighting = SybilWallWeighting.Uniform });
+            new SybilWallOptions { LocalSteps = 0, Lambda = lambda, Weighting = weighting });
         return (node, new FakeContext(0, seed: 7));
     }
 
@@ -113,6 +113,41 @@ public class SybilWallGossipTests
 
     private static (long, int, int) Short((long Round, int Distance, int Sender, ReadOnlyMemory<float> Model)? r) =>
         (r!.Value.Round, r.Value.Distance, r.Value.Sender);
+
+    [Fact]
+    public void A_neighbour_resembling_a_distant_peer_is_unmasked_by_the_gossiped_record()
+    {
+        // θ₀ = 0 and no local steps: histories are the models, the own model stays 0.
+        var (node, ctx) = Node0(weighting: SybilWallWeighting.FoolsGold);
+        int p = Learner.Layout.Length;
+        var honest = Enumerable.Range(0, p).Select(i => MathF.Sin(i + 1)).ToArray();
+        var sybil = Enumerable.Range(0, p).Select(i => MathF.Cos(3 * i) + 2).ToArray();
+        var twin = sybil.Select(x => x + 1e-4f).ToArray();
+        node.OnStart(ctx);
+        node.OnTrainingFinished(ctx, default);
+        node.OnMessage(ctx, 1, new Message(SybilWall.RecordKind, 1, twin, new double[] { 4, 2 })); // distant Sybil 4, via 1
+        node.OnMessage(ctx, 1, new Message(SybilWall.ModelKind, 1, honest));
+        node.OnMessage(ctx, 2, new Message(SybilWall.ModelKind, 1, sybil));
+        Assert.Equal(1L, ctx.Completed[^1]);
+
+        var cs = new double[9];
+        var w = new double[3];
+        Flock.Aggregation.FoolsGold.CosineSimilarities([twin, honest, sybil], ReadOnlySpan<float>.Empty, cs);
+        Flock.Aggregation.FoolsGold.Weights(cs, 3, w);
+        Assert.Equal(1, w[1]);
+        Assert.True(w[2] < 1e-6);
+        Assert.Equal([w[1], w[2]], node.LastWeights);
+        var model = node.Model.Parameters;
+        for (int i = 0; i < p; i++) Assert.Equal((float)((w[1] * honest[i] + w[2] * sybil[i]) / (1 + w[1] + w[2])), model[i], 5);
+
+        // Without the distant twin, the same neighbour keeps weight 1.
+        var (alone, ctx2) = Node0(weighting: SybilWallWeighting.FoolsGold);
+        alone.OnStart(ctx2);
+        alone.OnTrainingFinished(ctx2, default);
+        alone.OnMessage(ctx2, 1, new Message(SybilWall.ModelKind, 1, honest));
+        alone.OnMessage(ctx2, 2, new Message(SybilWall.ModelKind, 1, sybil));
+        Assert.Equal([1.0, 1.0], alone.LastWeights);
+    }
 
     [Fact]
     public void Gossip_off_sends_only_the_own_model_and_options_are_validated()
