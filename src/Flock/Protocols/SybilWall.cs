@@ -215,7 +215,7 @@ public sealed class SybilWallNode : INodeBehavior
     public (long Round, int Distance, int Sender, ReadOnlyMemory<float> Model)? RecordOf(int origin) =>
         _slotOf.TryGetValue(origin, out int s) ? (_records[s].Round, _records[s].Distance, _records[s].Sender, _records[s].Model) : null;
 
-    /// <summary>The weights the node gave its neighbours in the last aggregation (neighbour order; NaN for absent ones).</summary>
+    /// <summary>The weights the node gave its neighbours in the last aggregation (neighbour order; NaN for absent ones). Diagnostics, not checkpointed.</summary>
     public double[] LastWeights { get; private set; } = Array.Empty<double>();
 
     /// <inheritdoc />
