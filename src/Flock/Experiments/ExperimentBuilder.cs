@@ -97,7 +97,7 @@ public static class ExperimentBuilder
         var topoSection = root.Section("topology");
         var topology = topoSection.Has("name") ? TopologyCatalog.Create(topoSection, nodes, Tensors.Rng.DeriveSeed(seed, 0x7090), baseDirectory) : null;
         var protocol = ProtocolCatalog.Registry.Create(root.Section("protocol", required: true),
-            new ProtocolContext(learner, optimizer, partitions, topology, aggregator, seed, root.File));
+            new ProtocolContext(learner, optimizer, partitions, topology, aggregator, seed, root.File, data.Train, data.Test, root.Section("attack")));
 
         var sim = root.Section("simulation");
         var speed = sim.Get(Speed) switch
@@ -129,6 +129,7 @@ public static class ExperimentBuilder
                 Learner = learner,
                 TestSet = data.Test.All(),
                 MaxEvaluatedNodes = eval.Get(MaxNodes),
+                ExtraMetrics = protocol.Metrics ?? Array.Empty<IModelMetric>(),
             },
         };
         Wrap(root, "simulation", () => { options.Validate(); return 0; });

@@ -51,7 +51,7 @@ public static class ExperimentRunner
         {
             File.WriteAllText(Path.Combine(directory, ConfigFile), "# Resolved configuration: every value used, defaults included.\n" + TomlSerializer.Serialize(experiment.Config.Resolved));
             WritePartition(experiment, Path.Combine(directory, PartitionFile));
-            File.WriteAllText(metricsPath, MetricsRow.CsvHeader() + "\n");
+            File.WriteAllText(metricsPath, MetricsRow.CsvHeader(experiment.Options.Metrics.ExtraMetrics.Select(m => m.Name)) + "\n");
         }
 
         var rows = new List<MetricsRow>();
@@ -138,6 +138,12 @@ public static class ExperimentRunner
             ["parameters"] = e.Learner.Layout.Length,
             ["partition"] = e.PartitionSummary.ToString(),
         };
+        if (e.Protocol.HasAttackers)
+        {
+            s["final_test_accuracy_note"] = "mean over honest nodes";
+            s["worst_honest_test_accuracy"] = Num(Last("accuracy_min"));
+        }
+        if (rows.Has("attack_success_rate")) s["attack_success_rate"] = Num(Last("attack_success_rate"));
         if (r.Round > 0) s["bytes_per_node_per_round"] = Num((double)r.BytesSent / e.Protocol.NodeCount / r.Round);
         return s;
     }

@@ -16,8 +16,11 @@ namespace Flock.Experiments.Catalog;
 /// <param name="Aggregator">The aggregation rule from <c>[aggregator]</c>.</param>
 /// <param name="Seed">The experiment seed.</param>
 /// <param name="File">The experiment file (for messages).</param>
+/// <param name="Train">The whole training set (attackers draw their own data from it).</param>
+/// <param name="Test">The test set (attack metrics).</param>
+/// <param name="Attack">The <c>[attack]</c> section (empty when the run has no attackers).</param>
 public sealed record ProtocolContext(ILearner Learner, IOptimizer Optimizer, IReadOnlyList<DatasetView> Partitions,
-    ITopologySchedule? Topology, IAggregator Aggregator, ulong Seed, string File);
+    ITopologySchedule? Topology, IAggregator Aggregator, ulong Seed, string File, Dataset Train, Dataset Test, ConfigSection Attack);
 
 /// <summary>A configured protocol: builds fresh node behaviours (again on resume) and says how long to run.</summary>
 /// <param name="CreateNodes">Makes the node behaviours (node ids = array indices).</param>
@@ -25,14 +28,17 @@ public sealed record ProtocolContext(ILearner Learner, IOptimizer Optimizer, IRe
 /// <param name="Rounds">Rounds to run (round-based protocols), else 0.</param>
 /// <param name="Duration">Virtual seconds to run (asynchronous protocols), else infinity.</param>
 /// <param name="Description">One line for the console.</param>
-public sealed record ProtocolSetup(Func<INodeBehavior[]> CreateNodes, int NodeCount, long Rounds, double Duration, string Description)
+/// <param name="Metrics">Extra metric columns (e.g. attack success rate).</param>
+/// <param name="HasAttackers">The run has Byzantine or Sybil nodes: accuracy columns then cover honest nodes only.</param>
+public sealed record ProtocolSetup(Func<INodeBehavior[]> CreateNodes, int NodeCount, long Rounds, double Duration, string Description,
+    IReadOnlyList<Flock.Runtime.Simulation.IModelMetric>? Metrics = null, bool HasAttackers = false)
 {
     /// <summary>True for protocols measured in rounds.</summary>
     public bool IsRoundBased => Rounds > 0;
 }
 
 /// <summary>Registered protocols (<c>[protocol] name = ...</c>).</summary>
-public static class ProtocolCatalog
+public static partial class ProtocolCatalog
 {
     private static readonly Param<int> Rounds = Params.Int("rounds", 20, "rounds to run", min: 1);
     private static readonly Param<int> LocalSteps = Params.Int("local_steps", 10, "local SGD steps per round (or per wake-up)", min: 1);
@@ -56,7 +62,19 @@ public static class ProtocolCatalog
         t.IsStatic ? t.GraphAt(0) : throw new ArgumentException($"protocol '{protocol}' runs on a static graph; remove resample_every from [topology].");
 
     /// <summary>The registry.</summary>
-    public static ComponentRegistry<ProtocolContext, ProtocolSetup> Registry { get; } = new ComponentRegistry<ProtocolContext, ProtocolSetup>("protocol")
+    public static ComponentRegistry<ProtocolContext, ProtocolSetup> Registry => LazyRegistry.Value;
+
+    // Lazy: the partial files' static fields must all be initialised before the entries use them.
+    private static readonly Lazy<ComponentRegistry<ProtocolContext, ProtocolSetup>> LazyRegistry = new(CreateRegistry);
+
+    private static ComponentRegistry<ProtocolContext, ProtocolSetup> CreateRegistry()
+    {
+        var r = Core(new ComponentRegistry<ProtocolContext, ProtocolSetup>("protocol"));
+        AddSybilWall(r);
+        return r;
+    }
+
+    private static ComponentRegistry<ProtocolContext, ProtocolSetup> Core(ComponentRegistry<ProtocolContext, ProtocolSetup> registry) => registry
         .Add("fedavg", "Federated averaging: a coordinator samples clients, they train locally, it averages (with the configured aggregator).",
             "McMahan et al., \"Communication-Efficient Learning of Deep Networks from Decentralized Data\", 2017",
             new Param[] { Rounds, LocalSteps, BatchSize, RoundTimeout, ClientFraction, MinReplies, ResetOpt },
