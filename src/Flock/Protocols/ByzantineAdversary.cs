@@ -18,10 +18,12 @@ namespace Flock.Protocols;
 /// it costs no bytes and no latency and the honest protocol's counters are unchanged. It is the
 /// only state shared between behaviours, and only Byzantine ones use it; the object is
 /// thread-safe.</para>
+/// <para>A node registers the round it starts training for; a round's colluders are the nodes
+/// registered for it, and the pool is complete when all of them have deposited.</para>
 /// <para>Checkpoints: every entry belongs to the node that deposited or crafted it and is written
 /// in that node's state (<see cref="INodeBehavior.WriteState"/>), so restoring the nodes restores
-/// the adversary. A node keeps only its deposit of its latest round; Sybil blocks are kept for
-/// the last three rounds.</para>
+/// the adversary. A node keeps the deposits of its last two rounds; Sybil blocks are kept for the
+/// last three rounds.</para>
 /// </remarks>
 public sealed class ByzantineAdversary
 {
@@ -29,7 +31,7 @@ public sealed class ByzantineAdversary
     public const ulong StreamId = ulong.MaxValue;
 
     private readonly object _gate = new();
-    private readonly Dictionary<int, (long Round, float[] Vector)> _deposits = new();
+    private readonly Dictionary<int, NodeEntries> _entries = new();
     private readonly Dictionary<long, (int Owner, float[] Block)> _sybil = new();
     private readonly bool[] _mask;
     private readonly int[] _nodes;
@@ -73,11 +75,43 @@ public sealed class ByzantineAdversary
     /// <summary>Index of <paramref name="node"/> among the Byzantine nodes (its Sybil identity), or −1.</summary>
     public int IdentityOf(int node) => Array.BinarySearch(_nodes, node) is var k and >= 0 ? k : -1;
 
-    /// <summary>Stores <paramref name="node"/>'s honest vector of <paramref name="round"/> (copied), replacing its earlier deposit.</summary>
+    private sealed class NodeEntries
+    {
+        public long Registered = -1;
+        public readonly SortedDictionary<long, float[]> Deposits = new();
+    }
+
+    private NodeEntries Entries(int node)
+    {
+        if (!_entries.TryGetValue(node, out var e)) _entries[node] = e = new NodeEntries();
+        return e;
+    }
+
+    /// <summary>Records that <paramref name="node"/> started computing its honest vector of <paramref name="round"/>.</summary>
+    internal void Register(int node, long round)
+    {
+        lock (_gate) Entries(node).Registered = round;
+    }
+
+    /// <summary>Stores <paramref name="node"/>'s honest vector of <paramref name="round"/> (copied); deposits older than the previous round are dropped.</summary>
     internal void Deposit(int node, long round, ReadOnlySpan<float> vector)
     {
         var copy = vector.ToArray();
-        lock (_gate) _deposits[node] = (round, copy);
+        lock (_gate)
+        {
+            var d = Entries(node).Deposits;
+            d[round] = copy;
+            foreach (long old in d.Keys.Where(r => r < round - 1).ToArray()) d.Remove(old);
+        }
+    }
+
+    /// <summary>True when every colluder registered for <paramref name="round"/> has deposited its vector of that round.</summary>
+    internal bool PoolComplete(long round)
+    {
+        lock (_gate)
+            foreach (var e in _entries.Values)
+                if (e.Registered == round && !e.Deposits.ContainsKey(round)) return false;
+        return true;
     }
 
     /// <summary>The honest vectors deposited for <paramref name="round"/>, in node-id order.</summary>
@@ -86,7 +120,7 @@ public sealed class ByzantineAdversary
         var list = new List<ReadOnlyMemory<float>>(_nodes.Length);
         lock (_gate)
             foreach (int id in _nodes)
-                if (_deposits.TryGetValue(id, out var d) && d.Round == round) list.Add(d.Vector);
+                if (_entries.TryGetValue(id, out var e) && e.Deposits.TryGetValue(round, out var v)) list.Add(v);
         return list;
     }
 
@@ -118,9 +152,10 @@ public sealed class ByzantineAdversary
     {
         lock (_gate)
         {
-            bool has = _deposits.TryGetValue(node, out var d);
-            writer.Write(has);
-            if (has) { writer.Write(d.Round); writer.WriteFloats(d.Vector); }
+            var e = Entries(node);
+            writer.Write(e.Registered);
+            writer.Write(e.Deposits.Count);
+            foreach (var (round, v) in e.Deposits) { writer.Write(round); writer.WriteFloats(v); }
             var blocks = _sybil.Where(p => p.Value.Owner == node).OrderBy(p => p.Key).ToArray();
             writer.Write(blocks.Length);
             foreach (var (round, (_, block)) in blocks) { writer.Write(round); writer.WriteFloats(block); }
@@ -132,13 +167,16 @@ public sealed class ByzantineAdversary
     {
         lock (_gate)
         {
-            _deposits.Remove(node);
-            foreach (var old in _sybil.Where(p => p.Value.Owner == node).Select(p => p.Key).ToArray()) _sybil.Remove(old);
-            if (reader.ReadBoolean())
+            var e = Entries(node);
+            e.Registered = reader.ReadInt64();
+            e.Deposits.Clear();
+            int deposits = reader.ReadInt32();
+            for (int i = 0; i < deposits; i++)
             {
                 long round = reader.ReadInt64();
-                _deposits[node] = (round, reader.ReadFloats());
+                e.Deposits[round] = reader.ReadFloats();
             }
+            foreach (var old in _sybil.Where(p => p.Value.Owner == node).Select(p => p.Key).ToArray()) _sybil.Remove(old);
             int blocks = reader.ReadInt32();
             for (int i = 0; i < blocks; i++)
             {

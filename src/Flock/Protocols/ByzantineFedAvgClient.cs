@@ -9,10 +9,10 @@ namespace Flock.Protocols;
 /// from the global model (on its poisoned data, if any), deposits its honest update with the shared
 /// <see cref="ByzantineAdversary"/>, and replies with a crafted model instead of its trained one
 /// (update space by default: <c>θ_global + crafted Δ</c>). Attacks that read honest vectors craft
-/// <see cref="ByzantineSetup.CollusionDelay"/> seconds after training (0: after every colluder
-/// finishing at the same instant has deposited) from the colluders' pooled honest updates of the
-/// round — a client never sees other clients' updates. The reply carries the client's true sample
-/// count. Built by <see cref="FedAvg.CreateNodes"/>.
+/// from the colluders' pooled honest updates of the round, once every colluder sampled in the round
+/// has deposited (or at the collusion timeout, see <see cref="ByzantineSetup"/>) — a client never
+/// sees other clients' updates. The reply carries the client's true sample count. Built by
+/// <see cref="FedAvg.CreateNodes"/>.
 /// </summary>
 public sealed class ByzantineFedAvgClient : INodeBehavior
 {
@@ -73,7 +73,7 @@ public sealed class ByzantineFedAvgClient : INodeBehavior
         _model ??= LocalModel.Create(_learner, _optimizer);
         message.Model.Span.CopyTo(_model.Parameters);
         if (_options.ResetClientOptimizer) _model.ResetOptimizer();
-        _role.SetReference(message.Model.Span);
+        _role.BeginRound(context, message.Round, message.Model.Span);
         _server = from;
         _round = message.Round;
         _training = true;
@@ -85,10 +85,16 @@ public sealed class ByzantineFedAvgClient : INodeBehavior
     {
         _training = false;
         if (TrainPending(context)) return;
-        _role.Deposit(_round, _model!.Parameters);
+        _role.Trained(context, _round, _model!.Parameters, _options.RoundTimeout);
         _crafting = true;
-        if (_role.ReadsHonest) _timer = context.SetTimer(_role.Adversary.Setup.CollusionDelay, CraftTimer, _round);
-        else CraftAndSend(context);
+        TryCraft(context);
+    }
+
+    private void TryCraft(INodeContext context)
+    {
+        double delay = _role.CraftDelay(context.Now, _round, honestReady: true);
+        if (delay < 0) CraftAndSend(context);
+        else _timer = context.SetTimer(delay, CraftTimer, _round);
     }
 
     private bool TrainPending(INodeContext context)
@@ -113,7 +119,7 @@ public sealed class ByzantineFedAvgClient : INodeBehavior
     /// <inheritdoc />
     public void OnTimer(INodeContext context, TimerTag timer)
     {
-        if (timer.Name == CraftTimer && _crafting && timer.Value == _round) CraftAndSend(context);
+        if (timer.Name == CraftTimer && _crafting && timer.Value == _round) { _timer = -1; TryCraft(context); }
     }
 
     /// <summary>A job lost at the crash is dropped (a pending model is trained now); a pending craft happens at once.</summary>

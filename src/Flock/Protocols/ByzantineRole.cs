@@ -16,6 +16,8 @@ internal sealed class ByzantineRole
     private readonly int _contextNodes;
     private readonly int _contextByzantine;
     private float[]? _reference;
+    private double _trainStart, _poolDeadline, _rushDeadline, _poll;
+    private bool _polled;
 
     /// <summary>Creates the role of node <paramref name="id"/>.</summary>
     /// <param name="adversary">The shared adversary.</param>
@@ -43,19 +45,49 @@ internal sealed class ByzantineRole
     /// <summary>True when crafting needs the round's reference point.</summary>
     public bool NeedsReference => Crafts && (_adversary.Space == AttackSpace.Update || Attack is null);
 
-    /// <summary>Sets the round's reference point (FedAvg: the global model; D-SGD: the model at the start of the round).</summary>
-    public void SetReference(ReadOnlySpan<float> reference)
+    /// <summary>
+    /// The node starts computing its honest vector of <paramref name="round"/> from
+    /// <paramref name="reference"/> (FedAvg: the global model; D-SGD: its model at the start of the
+    /// round): keeps the reference if needed and registers with the adversary.
+    /// </summary>
+    public void BeginRound(INodeContext context, long round, ReadOnlySpan<float> reference)
     {
+        _trainStart = context.Now;
+        if (ReadsHonest) _adversary.Register(_id, round);
         if (!NeedsReference) return;
         if (_reference is null || _reference.Length != reference.Length) _reference = new float[reference.Length];
         reference.CopyTo(_reference);
     }
 
-    /// <summary>Deposits the node's honest vector of <paramref name="round"/> (its trained model, in the attack space).</summary>
-    public void Deposit(long round, ReadOnlySpan<float> trained)
+    /// <summary>The node's honest training of <paramref name="round"/> ended: deposit the vector and set the waiting deadlines.</summary>
+    public void Trained(INodeContext context, long round, ReadOnlySpan<float> trained, double roundTimeout)
     {
-        if (Attack is null) return;
-        _adversary.Deposit(_id, round, ToSpace(trained));
+        if (ReadsHonest) _adversary.Deposit(_id, round, ToSpace(trained));
+        var setup = _adversary.Setup;
+        double now = context.Now, took = Math.Max(0, now - _trainStart);
+        double half = double.IsFinite(roundTimeout) ? 0.5 * roundTimeout : double.PositiveInfinity;
+        _poolDeadline = now + Math.Min(setup.CollusionTimeout, double.IsFinite(half) ? half : 4 * took);
+        _rushDeadline = now + Math.Min(setup.RushingTimeout, half);
+        _poll = Math.Max(took / 16, 1e-9);
+        _polled = false;
+    }
+
+    /// <summary>
+    /// When to craft: a negative value to craft now, else the delay of the next check (a poll of
+    /// the colluders' pool or a deadline), or infinity to wait for messages only.
+    /// </summary>
+    /// <param name="now">Current time.</param>
+    /// <param name="round">The round being crafted.</param>
+    /// <param name="honestReady">True when no honest model is awaited (not rushing, or all arrived).</param>
+    public double CraftDelay(double now, long round, bool honestReady)
+    {
+        const double Slack = 1e-9;
+        bool honestOk = honestReady || now + Slack >= _rushDeadline;
+        bool poolOk = !ReadsHonest || _adversary.PoolComplete(round) || now + Slack >= _poolDeadline;
+        if (honestOk && poolOk) return -1;
+        if (!honestOk) return double.IsFinite(_rushDeadline) ? Math.Max(0, _rushDeadline - now) : double.PositiveInfinity;
+        if (!_polled) { _polled = true; return 0; } // colluders finishing at this very instant
+        return Math.Max(0, Math.Min(_poll, _poolDeadline - now));
     }
 
     /// <summary>
@@ -106,6 +138,11 @@ internal sealed class ByzantineRole
 
     public void WriteState(StateWriter writer)
     {
+        writer.Write(_trainStart);
+        writer.Write(_poolDeadline);
+        writer.Write(_rushDeadline);
+        writer.Write(_poll);
+        writer.Write(_polled);
         writer.Write(_reference is not null);
         if (_reference is not null) writer.WriteFloats(_reference);
         _adversary.WriteOwned(_id, writer);
@@ -113,6 +150,11 @@ internal sealed class ByzantineRole
 
     public void ReadState(StateReader reader)
     {
+        _trainStart = reader.ReadDouble();
+        _poolDeadline = reader.ReadDouble();
+        _rushDeadline = reader.ReadDouble();
+        _poll = reader.ReadDouble();
+        _polled = reader.ReadBoolean();
         _reference = reader.ReadBoolean() ? reader.ReadFloats() : null;
         _adversary.ReadOwned(_id, reader);
     }

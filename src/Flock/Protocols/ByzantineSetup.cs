@@ -51,12 +51,15 @@ public enum AttackSpace
 /// k-th node in id order): the first identity to craft in a round crafts all k near-identical
 /// vectors at once with a generator derived from (seed, adversary, round), and each identity sends
 /// its row.</para>
-/// <para><b>Timing.</b> Crafting happens <see cref="CollusionDelay"/> after the node's own training
-/// ends (0: at the same virtual time, after every colluder finishing at that instant has deposited),
-/// or — for attacks that read honest vectors in decentralized protocols, when
-/// <see cref="Rushing"/> — once every honest neighbour's model of the round has arrived, or at the
-/// latest <see cref="RushingTimeout"/> after its own training (bounded by half the protocol's round
-/// timeout, so honest nodes still receive the crafted model).</para>
+/// <para><b>Timing.</b> Attacks that do not read honest vectors craft as soon as the node's own
+/// training ends. Attacks that read them wait (a) for the pool: every colluder that started
+/// training for the round has deposited — checked at the same instant (after colluders finishing
+/// then) and polled every 1/16 of the node's own training time — at most
+/// <see cref="CollusionTimeout"/>; and (b) in decentralized protocols, when <see cref="Rushing"/>,
+/// for every honest neighbour's model of the round, at most <see cref="RushingTimeout"/>. Both
+/// waits are bounded by half the protocol's round timeout when it is finite (so honest nodes still
+/// receive the crafted model); without a round timeout the colluder wait is bounded by 4× the
+/// node's own training time (0 with free compute: same-instant colluders only).</para>
 /// </remarks>
 public sealed class ByzantineSetup
 {
@@ -78,8 +81,8 @@ public sealed class ByzantineSetup
     /// <summary>Longest wait of a rushing node after its own training, in seconds (default infinity: until every honest neighbour's model arrived, but never more than half the protocol's round timeout when that is finite).</summary>
     public double RushingTimeout { get; init; } = double.PositiveInfinity;
 
-    /// <summary>Seconds a node waits after its own training before crafting without rushing, so slower colluders can deposit their honest vectors (default 0).</summary>
-    public double CollusionDelay { get; init; }
+    /// <summary>Longest wait, in seconds after its own training, for the colluders' honest vectors of the round (default infinity: bounded by half the round timeout, or by 4× the node's own training time without one).</summary>
+    public double CollusionTimeout { get; init; } = double.PositiveInfinity;
 
     /// <summary>Decentralized protocols: craft a separate vector for every neighbour, each with its own random stream (default false: one vector for all).</summary>
     public bool PerNeighbor { get; init; }
@@ -124,7 +127,7 @@ public sealed class ByzantineSetup
         }
         if (Space is { } s && !Enum.IsDefined(s)) throw new ArgumentException($"Invalid attack space: {s}; must be one of: {string.Join(", ", Enum.GetNames<AttackSpace>())}.", nameof(Space));
         if (!(RushingTimeout > 0)) throw new ArgumentException($"Invalid rushing timeout: {RushingTimeout} s; must be > 0 (infinity: bounded by the round timeout only).", nameof(RushingTimeout));
-        if (!(CollusionDelay >= 0) || !double.IsFinite(CollusionDelay)) throw new ArgumentException($"Invalid collusion delay: {CollusionDelay} s; must be finite and ≥ 0.", nameof(CollusionDelay));
+        if (!(CollusionTimeout >= 0)) throw new ArgumentException($"Invalid collusion timeout: {CollusionTimeout} s; must be ≥ 0 (infinity: bounded by the round timeout or the training time).", nameof(CollusionTimeout));
         if (Attack is Sybil sybil && sybil.Identities != Nodes.Count)
             throw new ArgumentException($"The Sybil attack has {sybil.Identities} identities but {Nodes.Count} Byzantine nodes are given; they must match (one node per identity).", nameof(Attack));
     }

@@ -77,7 +77,7 @@ public static class DSgd
     /// <summary>Name of the round-timeout timer.</summary>
     public const string TimeoutTimer = "dsgd/timeout";
 
-    /// <summary>Name of a Byzantine node's crafting timer (collusion delay or rushing deadline).</summary>
+    /// <summary>Name of a Byzantine node's crafting timer (a poll of the colluders' pool, or a waiting deadline).</summary>
     public const string CraftTimer = "dsgd/craft";
 
     /// <summary>
@@ -261,7 +261,7 @@ public sealed class DSgdNode : INodeBehavior
         _jumpTo = -1;
         while (_inbox.Count > 0 && _inbox.Keys.First() < round) _inbox.Remove(_inbox.Keys.First());
         _phase = Phase.Training;
-        _byzantine?.SetReference(_model.Parameters);
+        _byzantine?.BeginRound(context, round, _model.Parameters);
         context.StartTraining(new TrainingJob(_model, _learner, _optimizer, _data, _options.LocalSteps, _options.BatchSize, round));
     }
 
@@ -271,11 +271,9 @@ public sealed class DSgdNode : INodeBehavior
         if (_jumpTo > _round) { BeginRound(context, _jumpTo); return; }
         if (_byzantine is { } b)
         {
-            b.Deposit(_round, _model.Parameters);
+            b.Trained(context, _round, _model.Parameters, _options.RoundTimeout);
             _phase = Phase.Crafting;
-            if (Rushes && !HonestModelsArrived()) ArmCraftTimer(context, RushingWait());
-            else if (b.ReadsHonest && !Rushes) ArmCraftTimer(context, b.Adversary.Setup.CollusionDelay);
-            else CraftAndSend(context);
+            TryCraft(context);
             return;
         }
         var message = Message.WithModel(DSgd.ModelKind, _round, _model.Parameters);
@@ -285,16 +283,12 @@ public sealed class DSgdNode : INodeBehavior
 
     private bool Rushes => _byzantine is { ReadsHonest: true } b && b.Adversary.Setup.Rushing && _needed.Contains(true);
 
-    private double RushingWait()
+    private void TryCraft(INodeContext context)
     {
-        double wait = _byzantine!.Adversary.Setup.RushingTimeout;
-        if (double.IsFinite(_options.RoundTimeout)) wait = Math.Min(wait, 0.5 * _options.RoundTimeout);
-        return wait;
-    }
-
-    private void ArmCraftTimer(INodeContext context, double delay)
-    {
-        _timer = double.IsFinite(delay) ? context.SetTimer(delay, DSgd.CraftTimer, _round) : -1;
+        double delay = _byzantine!.CraftDelay(context.Now, _round, !Rushes || HonestModelsArrived());
+        if (delay < 0) { CraftAndSend(context); return; }
+        if (_timer >= 0) { context.CancelTimer(_timer); _timer = -1; }
+        if (double.IsFinite(delay)) _timer = context.SetTimer(delay, DSgd.CraftTimer, _round);
     }
 
     private bool HonestModelsArrived()
@@ -362,7 +356,7 @@ public sealed class DSgdNode : INodeBehavior
         }
         if (message.Round != _round) return;
         if (_phase == Phase.Waiting) TryFinish(context);
-        else if (_phase == Phase.Crafting && Rushes && _needed[k] && HonestModelsArrived()) CraftAndSend(context);
+        else if (_phase == Phase.Crafting && Rushes && _needed[k] && HonestModelsArrived()) TryCraft(context);
     }
 
     /// <inheritdoc />
@@ -377,7 +371,7 @@ public sealed class DSgdNode : INodeBehavior
         else if (timer.Name == DSgd.CraftTimer && _phase == Phase.Crafting)
         {
             _timer = -1;
-            CraftAndSend(context);
+            TryCraft(context);
         }
     }
 
