@@ -2,6 +2,7 @@ using Flock.Aggregation;
 using Flock.Data;
 using Flock.Models;
 using Flock.Optimizers;
+using Flock.Tensors;
 
 namespace Flock.Protocols;
 
@@ -20,8 +21,17 @@ public sealed class DSgdOptions
     /// <summary>Rounds to run (0: until the host stops).</summary>
     public long Rounds { get; init; }
 
-    /// <summary>The mixing rule over the node's and its neighbours' models, weighted by the mixing weights (default: <see cref="Mean"/>).</summary>
+    /// <summary>
+    /// The mixing rule over the node's and its neighbours' models (default: <see cref="Mean"/>),
+    /// given the mixing weights — or all-ones weights in the robust mode (the
+    /// <see cref="DSgd.CreateNodes(ILearner, IOptimizer, IReadOnlyList{DatasetView}, IReadOnlyList{int[]}, DSgdOptions, ulong)"/>
+    /// overload without weights). Robust rules ignore weights; a <see cref="PreAggregated"/> rule
+    /// draws its randomness from a seed derived per node and round.
+    /// </summary>
     public IAggregator Aggregator { get; init; } = Mean.Instance;
+
+    /// <summary>Byzantine nodes and their attack (null, the default: every node is honest). See <see cref="ByzantineSetup"/>; the attack space defaults to <see cref="AttackSpace.Model"/>.</summary>
+    public ByzantineSetup? Byzantine { get; init; }
 
     /// <summary>Checks the options.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
@@ -49,6 +59,15 @@ public sealed class DSgdOptions
 /// <para>Catching up: a node that receives a model two or more rounds ahead of its own (it was down,
 /// joined late, or is a straggler whose neighbours timed out on it) abandons its round and starts
 /// the sender's round. Models of past rounds are ignored; models of future rounds are kept.</para>
+/// <para><b>Robust mode.</b> The overload of <c>CreateNodes</c> without mixing weights gives every
+/// model weight 1: each node aggregates {its own model} ∪ {the neighbour models received this round}
+/// with <see cref="DSgdOptions.Aggregator"/> — a plain average with <see cref="Mean"/>, a robust
+/// aggregate with a robust rule (e.g. <c>new PreAggregated(new NearestNeighborMixing(f), new TrimmedMean(f))</c>,
+/// "nnm+trimmed-mean"). The rule's preconditions (e.g. 2f &lt; n for a trimmed mean) must hold for the
+/// number of models a node aggregates: its degree + 1, fewer when neighbours miss the timeout.</para>
+/// <para><b>Byzantine nodes</b> (<see cref="DSgdOptions.Byzantine"/>) train honestly, then send
+/// crafted models to their neighbours (see <see cref="ByzantineSetup"/>); their own model follows
+/// the protocol with the honest models only (they ignore their colluders' crafted models).</para>
 /// </remarks>
 public static class DSgd
 {
@@ -58,16 +77,57 @@ public static class DSgd
     /// <summary>Name of the round-timeout timer.</summary>
     public const string TimeoutTimer = "dsgd/timeout";
 
+    /// <summary>Name of a Byzantine node's crafting timer (a poll of the colluders' pool, or a waiting deadline).</summary>
+    public const string CraftTimer = "dsgd/craft";
+
     /// <summary>
     /// Builds one D-SGD node per data view: node i trains on <paramref name="data"/>[i], has
     /// neighbours <paramref name="neighbors"/>[i] with mixing weights <paramref name="weights"/>[i]
     /// (W_ij, same order) and self weight <paramref name="selfWeights"/>[i] (W_ii). Every node starts
-    /// from <see cref="LocalModel.InitialParameters"/>(learner, seed).
+    /// from <see cref="LocalModel.InitialParameters"/>(learner, seed). The nodes of
+    /// <see cref="DSgdOptions.Byzantine"/> are Byzantine.
     /// </summary>
-    /// <exception cref="ArgumentException">The arrays disagree in length, a neighbour id is invalid, or a weight is invalid.</exception>
+    /// <exception cref="ArgumentException">The arrays disagree in length, a neighbour id is invalid, a weight is invalid, or the Byzantine setup is invalid.</exception>
     public static INodeBehavior[] CreateNodes(ILearner learner, IOptimizer optimizer, IReadOnlyList<DatasetView> data,
         IReadOnlyList<int[]> neighbors, IReadOnlyList<double[]> weights, IReadOnlyList<double> selfWeights, DSgdOptions options, ulong seed)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return Build(learner, optimizer, data, neighbors, weights, selfWeights, options, ModelMixer.For(options.Aggregator), options.Byzantine, seed);
+    }
+
+    /// <summary>
+    /// The robust mode: like the weighted overload but every model gets weight 1, so each node
+    /// aggregates {own model} ∪ {received neighbour models} with <see cref="DSgdOptions.Aggregator"/>
+    /// (uniform averaging with <see cref="Mean"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The arrays disagree in length, a neighbour id is invalid, or the Byzantine setup is invalid.</exception>
+    public static INodeBehavior[] CreateNodes(ILearner learner, IOptimizer optimizer, IReadOnlyList<DatasetView> data,
+        IReadOnlyList<int[]> neighbors, DSgdOptions options, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(neighbors);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var (weights, self) = UniformWeights(neighbors);
+        return Build(learner, optimizer, data, neighbors, weights, self, options, ModelMixer.For(options.Aggregator), options.Byzantine, seed);
+    }
+
+    /// <summary>Weight 1 for every neighbour and for the node itself.</summary>
+    internal static (double[][] Weights, double[] Self) UniformWeights(IReadOnlyList<int[]> neighbors)
+    {
+        var w = new double[neighbors.Count][];
+        for (int i = 0; i < w.Length; i++)
+            w[i] = Enumerable.Repeat(1.0, (neighbors[i] ?? throw new ArgumentException($"The neighbour list of node {i} is null.", nameof(neighbors))).Length).ToArray();
+        return (w, Enumerable.Repeat(1.0, neighbors.Count).ToArray());
+    }
+
+    /// <summary>Builds D-SGD-shaped nodes with a mixing rule and optional Byzantine nodes (shared by D-SGD and MoNNA).</summary>
+    internal static INodeBehavior[] Build(ILearner learner, IOptimizer optimizer, IReadOnlyList<DatasetView> data,
+        IReadOnlyList<int[]> neighbors, IReadOnlyList<double[]> weights, IReadOnlyList<double> selfWeights, DSgdOptions options,
+        ModelMixer mixer, ByzantineSetup? byzantine, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(learner);
+        ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(neighbors);
         ArgumentNullException.ThrowIfNull(weights);
@@ -75,24 +135,33 @@ public static class DSgd
         int n = data.Count;
         if (neighbors.Count != n || weights.Count != n || selfWeights.Count != n)
             throw new ArgumentException($"Got {n} data views, {neighbors.Count} neighbour lists, {weights.Count} weight lists and {selfWeights.Count} self weights; all must match.");
+        var adversary = byzantine is null ? null : new ByzantineAdversary(byzantine, n, seed, mixer.TargetAggregator, AttackSpace.Model);
         var init = LocalModel.InitialParameters(learner, seed);
         var nodes = new INodeBehavior[n];
         for (int i = 0; i < n; i++)
         {
             foreach (int j in neighbors[i])
                 if ((uint)j >= (uint)n) throw new ArgumentException($"Node {i} has neighbour {j}; nodes are 0..{n - 1}.", nameof(neighbors));
-            nodes[i] = new DSgdNode(i, neighbors[i], weights[i], selfWeights[i], learner, optimizer, data[i], init, options);
+            var view = data[i];
+            ByzantineRole? role = null;
+            if (adversary is not null && adversary.IsByzantine(i))
+            {
+                if (byzantine!.DataPoisoning is { } poison) view = poison.Poison(view, Rng.Derive(seed, (ulong)i, 0, "poison"));
+                int colluders = 1 + neighbors[i].Count(adversary.IsByzantine);
+                if (byzantine.Crafts) role = new ByzantineRole(adversary, i, neighbors[i].Length + 1, colluders);
+            }
+            nodes[i] = new DSgdNode(i, neighbors[i], weights[i], selfWeights[i], learner, optimizer, view, init, options, mixer, role);
         }
         return nodes;
     }
 }
 
-/// <summary>A <see cref="DSgd"/> node (see there).</summary>
+/// <summary>A <see cref="DSgd"/> node (see there); also the node of <see cref="Monna"/>, with its mixing rule.</summary>
 public sealed class DSgdNode : INodeBehavior
 {
     [ThreadStatic] private static float[]? t_mix;
 
-    private enum Phase { Idle, Training, Waiting, Done }
+    private enum Phase { Idle, Training, Waiting, Done, Crafting }
 
     private readonly int _id;
     private readonly int[] _neighbors;
@@ -103,6 +172,9 @@ public sealed class DSgdNode : INodeBehavior
     private readonly DatasetView _data;
     private readonly DSgdOptions _options;
     private readonly LocalModel _model;
+    private readonly ModelMixer _mixer;
+    private readonly ByzantineRole? _byzantine;
+    private readonly bool[] _needed;
     private readonly SortedDictionary<long, Message?[]> _inbox = new();
     private long _round;
     private Phase _phase;
@@ -118,10 +190,17 @@ public sealed class DSgdNode : INodeBehavior
     /// <param name="optimizer">The local optimizer.</param>
     /// <param name="data">The node's data.</param>
     /// <param name="initialParameters">Starting parameters (copied).</param>
-    /// <param name="options">Protocol options.</param>
+    /// <param name="options">Protocol options (<see cref="DSgdOptions.Byzantine"/> is ignored here: use <see cref="DSgd.CreateNodes(ILearner, IOptimizer, IReadOnlyList{DatasetView}, IReadOnlyList{int[]}, IReadOnlyList{double[]}, IReadOnlyList{double}, DSgdOptions, ulong)"/>).</param>
     /// <exception cref="ArgumentException">Invalid neighbours, weights or options.</exception>
     public DSgdNode(int id, IReadOnlyList<int> neighbors, IReadOnlyList<double> weights, double selfWeight, ILearner learner, IOptimizer optimizer,
         DatasetView data, ReadOnlySpan<float> initialParameters, DSgdOptions options)
+        : this(id, neighbors, weights, selfWeight, learner, optimizer, data, initialParameters, options,
+            ModelMixer.For((options ?? throw new ArgumentNullException(nameof(options))).Aggregator), null)
+    {
+    }
+
+    internal DSgdNode(int id, IReadOnlyList<int> neighbors, IReadOnlyList<double> weights, double selfWeight, ILearner learner, IOptimizer optimizer,
+        DatasetView data, ReadOnlySpan<float> initialParameters, DSgdOptions options, ModelMixer mixer, ByzantineRole? byzantine)
     {
         ArgumentNullException.ThrowIfNull(neighbors);
         ArgumentNullException.ThrowIfNull(weights);
@@ -146,6 +225,11 @@ public sealed class DSgdNode : INodeBehavior
         if (options.LocalSteps > 0 && data.Count == 0) throw new ArgumentException($"D-SGD node {id} has local steps but no data.", nameof(data));
         _options = options;
         _model = LocalModel.Create(learner, optimizer, initialParameters);
+        _mixer = mixer ?? throw new ArgumentNullException(nameof(mixer));
+        _byzantine = byzantine;
+        // Whose models a node waits for and mixes: every neighbour, except that a crafting Byzantine
+        // node ignores its colluders (their models are crafted, and they wait on honest nodes only).
+        _needed = _neighbors.Select(j => byzantine is null || !byzantine.Adversary.IsByzantine(j)).ToArray();
     }
 
     /// <summary>The node's model (its parameters and optimizer state).</summary>
@@ -153,6 +237,9 @@ public sealed class DSgdNode : INodeBehavior
 
     /// <summary>The round in progress (0 before the first).</summary>
     public long CurrentRound => _round;
+
+    /// <summary>True if this node crafts the models it sends (a Byzantine node with a model attack or a boosted backdoor).</summary>
+    public bool IsByzantine => _byzantine is not null;
 
     /// <inheritdoc />
     public bool ReportsRounds => true;
@@ -174,6 +261,7 @@ public sealed class DSgdNode : INodeBehavior
         _jumpTo = -1;
         while (_inbox.Count > 0 && _inbox.Keys.First() < round) _inbox.Remove(_inbox.Keys.First());
         _phase = Phase.Training;
+        _byzantine?.BeginRound(context, round, _model.Parameters);
         context.StartTraining(new TrainingJob(_model, _learner, _optimizer, _data, _options.LocalSteps, _options.BatchSize, round));
     }
 
@@ -181,8 +269,65 @@ public sealed class DSgdNode : INodeBehavior
     public void OnTrainingFinished(INodeContext context, TrainingResult result)
     {
         if (_jumpTo > _round) { BeginRound(context, _jumpTo); return; }
+        if (_byzantine is { } b)
+        {
+            b.Trained(context, _round, _model.Parameters, _options.RoundTimeout);
+            _phase = Phase.Crafting;
+            TryCraft(context);
+            return;
+        }
         var message = Message.WithModel(DSgd.ModelKind, _round, _model.Parameters);
         foreach (int j in _neighbors) context.Send(j, message);
+        EnterWaiting(context);
+    }
+
+    private bool Rushes => _byzantine is { ReadsHonest: true } b && b.Adversary.Setup.Rushing && _needed.Contains(true);
+
+    private void TryCraft(INodeContext context)
+    {
+        double delay = _byzantine!.CraftDelay(context.Now, _round, !Rushes || HonestModelsArrived());
+        if (delay < 0) { CraftAndSend(context); return; }
+        if (_timer >= 0) { context.CancelTimer(_timer); _timer = -1; }
+        if (double.IsFinite(delay)) _timer = context.SetTimer(delay, DSgd.CraftTimer, _round);
+    }
+
+    private bool HonestModelsArrived()
+    {
+        if (!_inbox.TryGetValue(_round, out var slots)) return !_needed.Contains(true);
+        for (int k = 0; k < slots.Length; k++) if (_needed[k] && slots[k] is null) return false;
+        return true;
+    }
+
+    private void CraftAndSend(INodeContext context)
+    {
+        if (_timer >= 0) { context.CancelTimer(_timer); _timer = -1; }
+        var b = _byzantine!;
+        var observed = new List<ReadOnlyMemory<float>>();
+        if (b.ReadsHonest && _inbox.TryGetValue(_round, out var slots))
+            for (int k = 0; k < slots.Length; k++)
+                if (_needed[k] && slots[k] is { } m) observed.Add(m.Model);
+        var trained = _model.Parameters;
+        if (b.Adversary.Setup.PerNeighbor && b.Attack is not null)
+        {
+            foreach (int j in _neighbors)
+            {
+                var v = new float[trained.Length];
+                b.Craft(context, _round, trained, observed, j, v);
+                context.Send(j, new Message(DSgd.ModelKind, _round, v));
+            }
+        }
+        else
+        {
+            var v = new float[trained.Length];
+            b.Craft(context, _round, trained, observed, -1, v);
+            var message = new Message(DSgd.ModelKind, _round, v);
+            foreach (int j in _neighbors) context.Send(j, message);
+        }
+        EnterWaiting(context);
+    }
+
+    private void EnterWaiting(INodeContext context)
+    {
         _phase = Phase.Waiting;
         ArmTimeout(context);
         TryFinish(context);
@@ -209,16 +354,24 @@ public sealed class DSgdNode : INodeBehavior
             BeginRound(context, message.Round);
             return;
         }
-        if (_phase == Phase.Waiting && message.Round == _round) TryFinish(context);
+        if (message.Round != _round) return;
+        if (_phase == Phase.Waiting) TryFinish(context);
+        else if (_phase == Phase.Crafting && Rushes && _needed[k] && HonestModelsArrived()) TryCraft(context);
     }
 
     /// <inheritdoc />
     public void OnTimer(INodeContext context, TimerTag timer)
     {
-        if (timer.Name == DSgd.TimeoutTimer && timer.Value == _round && _phase == Phase.Waiting)
+        if (timer.Value != _round) return;
+        if (timer.Name == DSgd.TimeoutTimer && _phase == Phase.Waiting)
         {
             _timer = -1;
             Finish(context);
+        }
+        else if (timer.Name == DSgd.CraftTimer && _phase == Phase.Crafting)
+        {
+            _timer = -1;
+            TryCraft(context);
         }
     }
 
@@ -226,10 +379,10 @@ public sealed class DSgdNode : INodeBehavior
     {
         if (_inbox.TryGetValue(_round, out var slots))
         {
-            foreach (var m in slots) if (m is null) return;
+            for (int k = 0; k < slots.Length; k++) if (_needed[k] && slots[k] is null) return;
             Finish(context);
         }
-        else if (_neighbors.Length == 0) Finish(context);
+        else if (!_needed.Contains(true)) Finish(context);
     }
 
     private void Finish(INodeContext context)
@@ -238,22 +391,22 @@ public sealed class DSgdNode : INodeBehavior
         _inbox.Remove(_round, out var slots);
         var parameters = _model.Parameters;
         int present = 1;
-        if (slots is not null) foreach (var m in slots) if (m is not null) present++;
+        if (slots is not null)
+            for (int k = 0; k < slots.Length; k++) if (_needed[k] && slots[k] is not null) present++;
         if (present > 1)
         {
             var inputs = new ReadOnlyMemory<float>[present];
             var weights = new float[present];
-            int idx = 0;
-            bool selfPlaced = false;
+            int idx = 0, self = -1;
             for (int k = 0; k < _neighbors.Length; k++)
             {
-                if (!selfPlaced && _neighbors[k] > _id) { inputs[idx] = parameters; weights[idx++] = _selfWeight; selfPlaced = true; }
-                if (slots![k] is { } m) { inputs[idx] = m.Model; weights[idx++] = _weights[k]; }
+                if (self < 0 && _neighbors[k] > _id) { self = idx; inputs[idx] = parameters; weights[idx++] = _selfWeight; }
+                if (_needed[k] && slots![k] is { } m) { inputs[idx] = m.Model; weights[idx++] = _weights[k]; }
             }
-            if (!selfPlaced) { inputs[idx] = parameters; weights[idx] = _selfWeight; }
+            if (self < 0) { self = idx; inputs[idx] = parameters; weights[idx] = _selfWeight; }
             int p = parameters.Length;
             var mix = t_mix is { } t && t.Length >= p ? t : (t_mix = new float[p]);
-            _options.Aggregator.Aggregate(inputs, weights, mix.AsSpan(0, p));
+            _mixer.Mix(inputs, weights, self, mix.AsSpan(0, p), context, _round);
             mix.AsSpan(0, p).CopyTo(parameters);
         }
         _phase = Phase.Idle;
@@ -261,7 +414,7 @@ public sealed class DSgdNode : INodeBehavior
         BeginRound(context, _round + 1);
     }
 
-    /// <summary>A crash lost the running job or the timeout: retrain the current round, or wait again.</summary>
+    /// <summary>A crash lost the running job or the timeout: retrain the current round, or wait again (a Byzantine node waiting to craft crafts at once).</summary>
     public void OnRecover(INodeContext context)
     {
         switch (_phase)
@@ -272,6 +425,10 @@ public sealed class DSgdNode : INodeBehavior
             case Phase.Waiting:
                 ArmTimeout(context);
                 TryFinish(context);
+                break;
+            case Phase.Crafting:
+                _timer = -1;
+                CraftAndSend(context);
                 break;
         }
     }
@@ -290,6 +447,7 @@ public sealed class DSgdNode : INodeBehavior
             writer.Write(round);
             foreach (var m in slots) writer.WriteMessage(m);
         }
+        _byzantine?.WriteState(writer);
     }
 
     /// <inheritdoc />
@@ -309,5 +467,6 @@ public sealed class DSgdNode : INodeBehavior
             for (int k = 0; k < slots.Length; k++) slots[k] = reader.ReadMessage();
             _inbox[round] = slots;
         }
+        _byzantine?.ReadState(reader);
     }
 }

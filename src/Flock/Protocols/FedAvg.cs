@@ -2,6 +2,7 @@ using Flock.Aggregation;
 using Flock.Data;
 using Flock.Models;
 using Flock.Optimizers;
+using Flock.Tensors;
 
 namespace Flock.Protocols;
 
@@ -29,8 +30,16 @@ public sealed class FedAvgOptions
     /// <summary>True (default) to give clients a fresh optimizer state every round (and free their model between rounds); false to keep it across rounds.</summary>
     public bool ResetClientOptimizer { get; init; } = true;
 
-    /// <summary>The aggregation rule over the client models, weighted by sample counts (default: <see cref="Mean"/>).</summary>
+    /// <summary>
+    /// The aggregation rule over the client models, given their sample counts as weights (default:
+    /// <see cref="Mean"/>, the sample-weighted average). Robust rules (median, trimmed mean, Krum,
+    /// ...) ignore the weights; a <see cref="PreAggregated"/> rule draws its randomness from a seed
+    /// derived per round. The rule's preconditions must hold for the number of replies aggregated.
+    /// </summary>
     public IAggregator Aggregator { get; init; } = Mean.Instance;
+
+    /// <summary>Byzantine clients and their attack (null, the default: every client is honest). See <see cref="ByzantineSetup"/>; the attack space defaults to <see cref="AttackSpace.Update"/>.</summary>
+    public ByzantineSetup? Byzantine { get; init; }
 
     /// <summary>Checks the options for <paramref name="clients"/> clients.</summary>
     /// <exception cref="ArgumentException">A value is out of range (the message names it and the allowed range).</exception>
@@ -45,6 +54,7 @@ public sealed class FedAvgOptions
         if (MinReplies < 1 || MinReplies > m) throw new ArgumentException($"Invalid minimum number of replies: {MinReplies}; must be in [1, {m}] (the clients sampled per round).", nameof(MinReplies));
         if (Rounds < 0) throw new ArgumentException($"Invalid number of rounds: {Rounds}; must be ≥ 0 (0: unlimited).", nameof(Rounds));
         ArgumentNullException.ThrowIfNull(Aggregator);
+        Byzantine?.Validate(clients);
     }
 }
 
@@ -80,9 +90,11 @@ public static class FedAvg
     /// <summary>
     /// Builds the behaviours of a FedAvg run: clients 0..n−1 (client i trains on
     /// <paramref name="clientData"/>[i]) and the coordinator as node n, starting from
-    /// <see cref="LocalModel.InitialParameters"/>(learner, seed).
+    /// <see cref="LocalModel.InitialParameters"/>(learner, seed). The clients of
+    /// <see cref="FedAvgOptions.Byzantine"/> are Byzantine: <see cref="ByzantineFedAvgClient"/>s when
+    /// they craft what they send, plain clients on their poisoned data otherwise.
     /// </summary>
-    /// <exception cref="ArgumentException">Invalid options or no clients.</exception>
+    /// <exception cref="ArgumentException">Invalid options (including the Byzantine setup) or no clients.</exception>
     public static INodeBehavior[] CreateNodes(ILearner learner, IOptimizer optimizer, IReadOnlyList<DatasetView> clientData, FedAvgOptions options, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(learner);
@@ -92,7 +104,19 @@ public static class FedAvg
         int n = clientData.Count;
         options.Validate(n);
         var nodes = new INodeBehavior[n + 1];
-        for (int i = 0; i < n; i++) nodes[i] = new FedAvgClient(learner, optimizer, clientData[i], options);
+        var byzantine = options.Byzantine;
+        var adversary = byzantine is null ? null : new ByzantineAdversary(byzantine, n, seed, options.Aggregator, AttackSpace.Update);
+        int perRound = ClientsPerRound(options.ClientFraction, n);
+        for (int i = 0; i < n; i++)
+        {
+            if (adversary is null || !adversary.IsByzantine(i)) { nodes[i] = new FedAvgClient(learner, optimizer, clientData[i], options); continue; }
+            var view = byzantine!.DataPoisoning is { } poison ? poison.Poison(clientData[i], Rng.Derive(seed, (ulong)i, 0, "poison")) : clientData[i];
+            // The aggregation the attack targets: the clients of a round, with the expected number of Byzantine ones among them.
+            int expected = (int)Math.Round((double)adversary.Nodes.Count * perRound / n, MidpointRounding.AwayFromZero);
+            nodes[i] = byzantine.Crafts
+                ? new ByzantineFedAvgClient(learner, optimizer, view, options, new ByzantineRole(adversary, i, perRound, Math.Max(1, expected)))
+                : new FedAvgClient(learner, optimizer, view, options);
+        }
         nodes[n] = new FedAvgCoordinator(Enumerable.Range(0, n).ToArray(), LocalModel.InitialParameters(learner, seed), options);
         return nodes;
     }
@@ -203,7 +227,8 @@ public sealed class FedAvgCoordinator : INodeBehavior
                 inputs[i] = _replies[i].Update.Model;
                 weights[i] = (float)_replies[i].Update.Scalar(0);
             }
-            _options.Aggregator.Aggregate(inputs, weights, _global);
+            if (_options.Aggregator is PreAggregated pre) pre.Aggregate(inputs, weights, _global, context.DeriveRng("aggregate", _round).NextUInt64());
+            else _options.Aggregator.Aggregate(inputs, weights, _global);
         }
         context.CompleteRound(_round, ok);
         StartRound(context, _round + 1);

@@ -38,6 +38,14 @@ public sealed class MetricsOptions
     /// <summary>Evaluate at most this many nodes, a subset drawn once from <c>Rng.Derive(seed, 0, 0, "eval-nodes")</c>; 0 for all.</summary>
     public int MaxEvaluatedNodes { get; init; }
 
+    /// <summary>
+    /// Nodes never evaluated, e.g. the Byzantine nodes of an attacked run: rows then report the
+    /// honest nodes only (<see cref="MetricsRow.AccuracyMean"/> is the honest mean,
+    /// <see cref="MetricsRow.AccuracyMin"/> the worst honest node), and the
+    /// <see cref="MaxEvaluatedNodes"/> subset is drawn among the others. Ids must be valid node ids.
+    /// </summary>
+    public IReadOnlyList<int> ExcludedNodes { get; init; } = Array.Empty<int>();
+
     /// <summary>Extra per-model metrics, averaged over the evaluated nodes (columns after the standard ones).</summary>
     public IReadOnlyList<IModelMetric> ExtraMetrics { get; init; } = Array.Empty<IModelMetric>();
 
@@ -50,6 +58,9 @@ public sealed class MetricsOptions
         if (MaxEvaluatedNodes < 0) throw new ArgumentException($"Invalid number of evaluated nodes: {MaxEvaluatedNodes}; must be ≥ 0 (0 = all).", nameof(MaxEvaluatedNodes));
         if ((Learner is null) != (TestSet is null)) throw new ArgumentException("Evaluation needs both a learner and a test set (or neither).");
         if (TestSet is { Count: 0 }) throw new ArgumentException("The test set is empty.", nameof(TestSet));
+        ArgumentNullException.ThrowIfNull(ExcludedNodes);
+        foreach (int id in ExcludedNodes)
+            if (id < 0) throw new ArgumentException($"Invalid excluded node id {id}; must be ≥ 0.", nameof(ExcludedNodes));
         var names = new HashSet<string>();
         foreach (var m in ExtraMetrics)
             if (!names.Add(m.Name)) throw new ArgumentException($"Duplicate extra metric name '{m.Name}'.", nameof(ExtraMetrics));

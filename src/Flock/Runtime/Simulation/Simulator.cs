@@ -60,7 +60,7 @@ public sealed partial class Simulator
     private long _events, _jobsStarted, _loopTicks, _callbackTicks, _jobWaitTicks, _evalTicks;
 
     /// <summary>Creates a simulator for <paramref name="nodes"/> (node i runs <c>nodes[i]</c>).</summary>
-    /// <exception cref="ArgumentException">No nodes, a null behaviour, or invalid options or faults (the message names the bad value).</exception>
+    /// <exception cref="ArgumentException">No nodes, a null behaviour, or invalid options, faults or excluded nodes (the message names the bad value).</exception>
     public Simulator(IReadOnlyList<INodeBehavior> nodes, SimulationOptions options)
     {
         ArgumentNullException.ThrowIfNull(nodes);
@@ -457,9 +457,15 @@ public sealed partial class Simulator
 
     private int[] ChooseEvaluatedNodes()
     {
+        var excluded = new bool[_behaviors.Length];
+        foreach (int id in _options.Metrics.ExcludedNodes)
+        {
+            if (id >= excluded.Length) throw new ArgumentException($"Metrics exclude node {id}; nodes are 0..{excluded.Length - 1}.", nameof(_options.Metrics.ExcludedNodes));
+            excluded[id] = true;
+        }
         var candidates = new List<int>();
         for (int i = 0; i < _behaviors.Length; i++)
-            if (!_behaviors[i].EvaluationModel.IsEmpty) candidates.Add(i);
+            if (!excluded[i] && !_behaviors[i].EvaluationModel.IsEmpty) candidates.Add(i);
         int k = _options.Metrics.MaxEvaluatedNodes;
         if (k == 0 || k >= candidates.Count) return candidates.ToArray();
         var arr = candidates.ToArray();

@@ -1,0 +1,32 @@
+using Flock.Aggregation;
+
+namespace Flock.Protocols;
+
+/// <summary>
+/// How a decentralized node combines its own model with the models it received in a round (the
+/// mixing step of <see cref="DSgdNode"/>). Inputs come in node-id order with the node's own model
+/// at <c>self</c>; the weights are the mixing weights (all 1 in the robust mode).
+/// </summary>
+internal abstract class ModelMixer
+{
+    /// <summary>Writes the mixed model to <paramref name="output"/> (which overlaps no input).</summary>
+    public abstract void Mix(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights, int self, Span<float> output, INodeContext context, long round);
+
+    /// <summary>The aggregator an optimised attack should target (the rule in use, or its closest <see cref="IAggregator"/> form).</summary>
+    public abstract IAggregator TargetAggregator { get; }
+
+    /// <summary>Mixing with an <see cref="IAggregator"/> (D-SGD).</summary>
+    public static ModelMixer For(IAggregator aggregator) => new AggregatorMixer(aggregator);
+
+    private sealed class AggregatorMixer(IAggregator aggregator) : ModelMixer
+    {
+        public override IAggregator TargetAggregator => aggregator;
+
+        public override void Mix(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights, int self, Span<float> output, INodeContext context, long round)
+        {
+            // Randomised pre-aggregators (bucketing) draw from a seed derived per node and round.
+            if (aggregator is PreAggregated pre) pre.Aggregate(inputs, weights, output, context.DeriveRng("aggregate", round).NextUInt64());
+            else aggregator.Aggregate(inputs, weights, output);
+        }
+    }
+}
