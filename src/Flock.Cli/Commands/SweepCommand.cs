@@ -126,18 +126,19 @@ public sealed class SweepCommand : Command<SweepCommand.Settings>
         return cts.IsCancellationRequested ? 130 : 0;
     }
 
-    private static readonly string[] SummaryColumns = { "final_test_accuracy", "best_test_accuracy", "final_test_accuracy_min", "rounds", "bytes_sent", "bytes_per_node_per_round", "wall_seconds" };
+    private static readonly string[] SummaryColumns = { "final_test_accuracy", "best_test_accuracy", "final_test_accuracy_min", "worst_honest_test_accuracy", "attack_success_rate", "rounds", "bytes_sent", "bytes_per_node_per_round", "wall_seconds" };
 
     /// <summary>Writes comparison.csv and comparison.md.</summary>
     public static void WriteTables(string dir, List<string> keys, List<(List<string> Values, ulong Seed, IReadOnlyDictionary<string, object> Summary)> rows)
     {
         string Cell(IReadOnlyDictionary<string, object> d, string k) => d.TryGetValue(k, out var v) ? Convert.ToString(v, CultureInfo.InvariantCulture) ?? "" : "";
-        var header = keys.Append("seed").Concat(SummaryColumns).ToList();
+        var present = SummaryColumns.Where(c => rows.Any(r => r.Summary.ContainsKey(c))).ToArray();
+        var header = keys.Append("seed").Concat(present).ToList();
         var csv = new StringBuilder(string.Join(",", header) + "\n");
         var md = new StringBuilder("| " + string.Join(" | ", header) + " |\n|" + string.Concat(header.Select(_ => "---|")) + "\n");
         foreach (var (values, seed, sum) in rows)
         {
-            var cells = values.Append(seed.ToString(CultureInfo.InvariantCulture)).Concat(SummaryColumns.Select(c => Cell(sum, c))).ToList();
+            var cells = values.Append(seed.ToString(CultureInfo.InvariantCulture)).Concat(present.Select(c => Cell(sum, c))).ToList();
             csv.AppendLine(string.Join(",", cells.Select(c => c.Contains(',') ? $"\"{c}\"" : c)));
             md.AppendLine("| " + string.Join(" | ", cells) + " |");
         }

@@ -72,6 +72,6 @@ public static partial class ProtocolCatalog
                 return [.. nodes, .. adversary.CreateIdentities(honest, nb[honest..])];
             }, honest + k, o.Rounds, double.PositiveInfinity,
                 $"SybilWall ({o.Weighting}), {honest} honest nodes, one adversary with {k} Sybil identities (backdoor → class {backdoor.TargetClass})",
-                new[] { new AttackSuccessRateMetric(c.Learner, backdoor, c.Test.All()) }, HasAttackers: true);
+                new[] { new Flock.Runtime.Simulation.AttackSuccessRate(c.Learner, backdoor, c.Test.All()) }, HasAttackers: true);
         });
 }
