@@ -14,7 +14,7 @@ public sealed class ListCommand : Command<ListCommand.Settings>
     {
         /// <summary>Only this kind.</summary>
         [CommandArgument(0, "[KIND]")]
-        [Description("Only this kind (dataset, partition, model, optimizer, topology, aggregator, pre-aggregator, protocol).")]
+        [Description("Only this kind (dataset, partition, model, optimizer, topology, aggregator, pre-aggregator, protocol, attack).")]
         public string? Kind { get; init; }
     }
 
@@ -27,7 +27,8 @@ public sealed class ListCommand : Command<ListCommand.Settings>
             .Concat(TopologyCatalog.Components.Select(c => ("[topology]", c)))
             .Concat(AggregatorCatalog.Rules.Components.Select(c => ("[aggregator]", c)))
             .Concat(AggregatorCatalog.PreAggregators.Components.Select(c => ("[aggregator]", c)))
-            .Concat(ProtocolCatalog.Registry.Components.Select(c => ("[protocol]", c)));
+            .Concat(ProtocolCatalog.Registry.Components.Select(c => ("[protocol]", c)))
+            .Concat(AttackConfig.Registry.Components.Select(c => ("[attack]", c)));
 
     /// <inheritdoc />
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)

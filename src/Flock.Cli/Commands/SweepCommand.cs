@@ -107,7 +107,7 @@ public sealed class SweepCommand : Command<SweepCommand.Settings>
             {
                 if (cts.IsCancellationRequested) break;
                 var exp = build();
-                string label = string.Join(",", combo.Select(kv => $"{kv.Key.Split('.')[^1]}={kv.Value}")) + (seed is null ? "" : $",seed={seed}");
+                string label = string.Join(",", combo.Select(kv => kv.Key == "." ? kv.Value : $"{kv.Key.Split('.')[^1]}={kv.Value}")) + (seed is null ? "" : $",seed={seed}");
                 string runDir = Path.Combine(dir, Sanitize(label));
                 Directory.CreateDirectory(runDir);
                 AnsiConsole.MarkupLine($"[bold]{Markup.Escape(label)}[/]");
@@ -122,6 +122,15 @@ public sealed class SweepCommand : Command<SweepCommand.Settings>
         }
         WriteTables(dir, axes.Select(a => a.Key).ToList(), rows.Select(r => (r.Combo.Select(c => c.Value).ToList(), r.Seed, r.Summary)).ToList());
         Plots.AccuracyPlots(rows.Select(r => (Path.GetFileName(r.RunDir), MetricsTable.Read(Path.Combine(r.RunDir, ExperimentRunner.MetricsFile)))).ToList(), dir, "compare_");
+        if (axes.Count >= 2 && rows.Count > 0)
+        {
+            string metric = rows.Any(r => r.Summary.ContainsKey("worst_honest_test_accuracy")) ? "worst_honest_test_accuracy" : "final_test_accuracy_min";
+            var cells = rows.Select(r => (Row: r.Combo[0].Value, Col: string.Join(", ", r.Combo.Skip(1).Select(c => c.Value)),
+                Value: r.Summary.TryGetValue(metric, out var v) ? Convert.ToDouble(v is string ? double.NaN : v, CultureInfo.InvariantCulture) : double.NaN)).ToList();
+            string png = Path.Combine(dir, "heatmap.png");
+            Plots.Heatmap(cells, $"{metric} ({axes[0].Key} × {string.Join(" × ", axes.Skip(1).Select(a => a.Key))})", png);
+            AnsiConsole.MarkupLine($"wrote [green]{Markup.Escape(png)}[/]");
+        }
         AnsiConsole.MarkupLine($"wrote [green]{Markup.Escape(Path.Combine(dir, "comparison.md"))}[/] and comparison.csv");
         return cts.IsCancellationRequested ? 130 : 0;
     }
@@ -149,7 +158,8 @@ public sealed class SweepCommand : Command<SweepCommand.Settings>
     /// <summary>A short label for a swept value: a table shows its name (and other keys), others their TOML text.</summary>
     public static string ValueLabel(object v) => v switch
     {
-        Tomlyn.Model.TomlTable t => string.Join(" ", t.Select(kv => kv.Key == "name" ? Params.Format(kv.Value).Trim('"') : $"{kv.Key}={Params.Format(kv.Value).Trim('"')}")),
+        Tomlyn.Model.TomlTable t => string.Join(" ", t.Select(kv => kv.Value is Tomlyn.Model.TomlTable inner ? ValueLabel(inner)
+            : kv.Key == "name" ? Params.Format(kv.Value).Trim('"') : $"{kv.Key}={Params.Format(kv.Value).Trim('"')}")),
         _ => Params.Format(v).Trim('"'),
     };
 

@@ -26,6 +26,7 @@ namespace Flock.Experiments;
 /// [simulation]   seconds_per_step, speed, latency, bandwidth, drop_probability, max_time
 /// [evaluation]   every_rounds, every_seconds, max_nodes
 /// [checkpoint]   every_rounds
+/// [attack]       name = "alie" | "sign-flip" | ..., count or fraction, placement (fedavg, dsgd, monna)
 /// [[faults]]     kind = "crash" | "recover" | "leave" | "join", node, at
 /// [[link_failures]] a, b, from, until
 /// [random_crashes] rate, mean_downtime
@@ -130,6 +131,7 @@ public static class ExperimentBuilder
                 TestSet = data.Test.All(),
                 MaxEvaluatedNodes = eval.Get(MaxNodes),
                 ExtraMetrics = protocol.Metrics ?? Array.Empty<IModelMetric>(),
+                ExcludedNodes = protocol.ExcludedNodes ?? Array.Empty<int>(),
             },
         };
         Wrap(root, "simulation", () => { options.Validate(); return 0; });

@@ -30,8 +30,9 @@ public sealed record ProtocolContext(ILearner Learner, IOptimizer Optimizer, IRe
 /// <param name="Description">One line for the console.</param>
 /// <param name="Metrics">Extra metric columns (e.g. attack success rate).</param>
 /// <param name="HasAttackers">The run has Byzantine or Sybil nodes: accuracy columns then cover honest nodes only.</param>
+/// <param name="ExcludedNodes">Nodes left out of evaluation (the Byzantine ones).</param>
 public sealed record ProtocolSetup(Func<INodeBehavior[]> CreateNodes, int NodeCount, long Rounds, double Duration, string Description,
-    IReadOnlyList<Flock.Runtime.Simulation.IModelMetric>? Metrics = null, bool HasAttackers = false)
+    IReadOnlyList<Flock.Runtime.Simulation.IModelMetric>? Metrics = null, bool HasAttackers = false, IReadOnlyList<int>? ExcludedNodes = null)
 {
     /// <summary>True for protocols measured in rounds.</summary>
     public bool IsRoundBased => Rounds > 0;
@@ -52,6 +53,12 @@ public static partial class ProtocolCatalog
     private static readonly Param<bool> AgeWeighted = Params.Bool("age_weighted", true, "weight the merge by model age");
     private static readonly Param<double> Duration = Params.Double("duration", 100, "virtual seconds to run", min: 0, minExclusive: true);
 
+    private static string AttackText(ByzantineSetup? b) => b is null ? "" :
+        $"; {b.Nodes.Count} Byzantine ({b.Attack?.Name ?? b.DataPoisoning?.GetType().Name ?? "?"})";
+
+    private static IReadOnlyList<Flock.Runtime.Simulation.IModelMetric>? AttackMetrics(ProtocolContext c, ByzantineSetup? b) =>
+        b?.DataPoisoning is Flock.Attacks.Backdoor bd ? new[] { new Flock.Runtime.Simulation.AttackSuccessRate(c.Learner, bd, c.Test.All()) } : null;
+
     private static double Timeout(ConfigSection s) { double t = s.Get(RoundTimeout); return t == 0 ? double.PositiveInfinity : t; }
 
     private static ITopologySchedule NeedTopology(ProtocolContext c, string protocol) =>
@@ -70,6 +77,7 @@ public static partial class ProtocolCatalog
     private static ComponentRegistry<ProtocolContext, ProtocolSetup> CreateRegistry()
     {
         var r = Core(new ComponentRegistry<ProtocolContext, ProtocolSetup>("protocol"));
+        AddMonna(r);
         AddSybilWall(r);
         return r;
     }
@@ -84,10 +92,12 @@ public static partial class ProtocolCatalog
                 {
                     Rounds = s.Get(Rounds), LocalSteps = s.Get(LocalSteps), BatchSize = s.Get(BatchSize), RoundTimeout = Timeout(s),
                     ClientFraction = s.Get(ClientFraction), MinReplies = s.Get(MinReplies), ResetClientOptimizer = s.Get(ResetOpt), Aggregator = c.Aggregator,
+                    Byzantine = AttackConfig.Create(c.Attack, c.Partitions.Count, null, c.Aggregator, c.Seed),
                 };
                 o.Validate(c.Partitions.Count);
                 return new ProtocolSetup(() => FedAvg.CreateNodes(c.Learner, c.Optimizer, c.Partitions, o, c.Seed), c.Partitions.Count + 1, o.Rounds, double.PositiveInfinity,
-                    $"FedAvg, {c.Partitions.Count} clients, {o.ClientFraction:P0} per round, {o.LocalSteps} local steps");
+                    $"FedAvg, {c.Partitions.Count} clients, {o.ClientFraction:P0} per round, {o.LocalSteps} local steps{AttackText(o.Byzantine)}",
+                    AttackMetrics(c, o.Byzantine), o.Byzantine is not null);
             })
         .Add("dsgd", "Decentralized SGD: local steps, then averaging with neighbours (Metropolis–Hastings weights; a robust aggregator replaces them).",
             "Lian et al., \"Can Decentralized Algorithms Outperform Centralized Algorithms?\", 2017",
@@ -100,9 +110,18 @@ public static partial class ProtocolCatalog
                 var nb = Enumerable.Range(0, n).Select(i => g.Neighbors(i).ToArray()).ToArray();
                 var wt = Enumerable.Range(0, n).Select(i => w.NeighborWeights(i).ToArray()).ToArray();
                 var self = Enumerable.Range(0, n).Select(w.SelfWeight).ToArray();
-                var o = new DSgdOptions { Rounds = s.Get(Rounds), LocalSteps = s.Get(LocalSteps), BatchSize = s.Get(BatchSize), RoundTimeout = Timeout(s), Aggregator = c.Aggregator };
-                return new ProtocolSetup(() => DSgd.CreateNodes(c.Learner, c.Optimizer, c.Partitions, nb, wt, self, o, c.Seed), n, o.Rounds, double.PositiveInfinity,
-                    $"D-SGD, {n} nodes, {o.LocalSteps} local steps per round");
+                var o = new DSgdOptions
+                {
+                    Rounds = s.Get(Rounds), LocalSteps = s.Get(LocalSteps), BatchSize = s.Get(BatchSize), RoundTimeout = Timeout(s), Aggregator = c.Aggregator,
+                    Byzantine = AttackConfig.Create(c.Attack, n, nb, c.Aggregator, c.Seed),
+                };
+                // The mean mixes with Metropolis–Hastings weights; a robust rule aggregates own + received models with equal weight.
+                bool robust = c.Aggregator is not Mean;
+                return new ProtocolSetup(() => robust
+                        ? DSgd.CreateNodes(c.Learner, c.Optimizer, c.Partitions, nb, o, c.Seed)
+                        : DSgd.CreateNodes(c.Learner, c.Optimizer, c.Partitions, nb, wt, self, o, c.Seed), n, o.Rounds, double.PositiveInfinity,
+                    $"D-SGD, {n} nodes, {o.LocalSteps} local steps per round, aggregator {c.Aggregator.Name}{AttackText(o.Byzantine)}",
+                    AttackMetrics(c, o.Byzantine), o.Byzantine is not null, o.Byzantine?.Nodes);
             })
         .Add("gossip", "Gossip learning: each node periodically sends its model to a random neighbour; receivers merge and train.",
             "Ormándi et al., \"Gossip learning with linear models on fully distributed data\", 2013",

@@ -75,6 +75,12 @@ public static class ExperimentFile
     /// <exception cref="ConfigException">Empty segment, or a path through a non-table.</exception>
     public static void Assign(TomlTable root, string key, object value, string assignment)
     {
+        if (key == ".")
+        {
+            if (value is not TomlTable patch) throw new ConfigException($"'{assignment}': the sweep key \".\" takes tables, merged into the whole file.");
+            Merge(root, patch);
+            return;
+        }
         var parts = key.Split('.');
         if (parts.Any(p => p.Length == 0)) throw new ConfigException($"--set '{assignment}': empty segment in key '{key}'.");
         var t = root;
@@ -90,6 +96,16 @@ public static class ExperimentFile
             else throw new ConfigException($"--set '{assignment}': '{string.Join('.', parts[..(i + 1)])}' is a value, not a table.");
         }
         t[parts[^1]] = value;
+    }
+
+    /// <summary>Deep-merges <paramref name="patch"/> into <paramref name="target"/>: tables merge, other values replace.</summary>
+    public static void Merge(TomlTable target, TomlTable patch)
+    {
+        foreach (var (k, v) in patch)
+        {
+            if (v is TomlTable pt && target.TryGetValue(k, out var existing) && existing is TomlTable tt) Merge(tt, pt);
+            else target[k] = v!;
+        }
     }
 
     private static object ParseValue(string text)

@@ -45,4 +45,38 @@ public static class Plots
         }
         return files;
     }
+
+    /// <summary>
+    /// A labelled heatmap of one value per (row, column) cell, with the numbers written in the
+    /// cells (NaN cells left blank); rows and columns keep their first-seen order.
+    /// </summary>
+    public static void Heatmap(IReadOnlyList<(string Row, string Col, double Value)> cells, string title, string path)
+    {
+        var rows = cells.Select(c => c.Row).Distinct().ToList();
+        var cols = cells.Select(c => c.Col).Distinct().ToList();
+        var z = new double[rows.Count, cols.Count];
+        for (int i = 0; i < rows.Count; i++) for (int j = 0; j < cols.Count; j++) z[i, j] = double.NaN;
+        foreach (var c in cells) z[rows.IndexOf(c.Row), cols.IndexOf(c.Col)] = c.Value;
+        var plt = new Plot();
+        var hm = plt.Add.Heatmap(z);
+        hm.Colormap = new ScottPlot.Colormaps.Viridis();
+        hm.Extent = new CoordinateRect(-0.5, cols.Count - 0.5, -0.5, rows.Count - 0.5);
+        hm.FlipVertically = true;
+        plt.Add.ColorBar(hm);
+        for (int i = 0; i < rows.Count; i++)
+            for (int j = 0; j < cols.Count; j++)
+            {
+                if (double.IsNaN(z[i, j])) continue;
+                var t = plt.Add.Text(z[i, j].ToString("F2", System.Globalization.CultureInfo.InvariantCulture), j, rows.Count - 1 - i);
+                t.Alignment = Alignment.MiddleCenter;
+                t.LabelFontColor = z[i, j] > 0.5 ? Colors.Black : Colors.White;
+                t.LabelFontSize = 11;
+            }
+        plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, cols.Count).Select(j => (double)j).ToArray(), cols.ToArray());
+        plt.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, rows.Count).Select(i => (double)(rows.Count - 1 - i)).ToArray(), rows.ToArray());
+        plt.Axes.Bottom.TickLabelStyle.Rotation = 30;
+        plt.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plt.Title(title);
+        plt.SavePng(path, Math.Max(700, 110 * cols.Count + 250), Math.Max(450, 45 * rows.Count + 250));
+    }
 }
