@@ -124,11 +124,14 @@ public sealed class SweepCommand : Command<SweepCommand.Settings>
         Plots.AccuracyPlots(rows.Select(r => (Path.GetFileName(r.RunDir), MetricsTable.Read(Path.Combine(r.RunDir, ExperimentRunner.MetricsFile)))).ToList(), dir, "compare_");
         if (axes.Count >= 2 && rows.Count > 0)
         {
-            string metric = rows.Any(r => r.Summary.ContainsKey("worst_honest_test_accuracy")) ? "worst_honest_test_accuracy" : "final_test_accuracy_min";
-            var cells = rows.Select(r => (Row: r.Combo[0].Value, Col: string.Join(", ", r.Combo.Skip(1).Select(c => c.Value)),
-                Value: r.Summary.TryGetValue(metric, out var v) ? Convert.ToDouble(v is string ? double.NaN : v, CultureInfo.InvariantCulture) : double.NaN)).ToList();
+            // Worst node's final accuracy: honest nodes only when the run has attackers.
+            const string metric = "worst node's final test accuracy";
+            static double Worst(IReadOnlyDictionary<string, object> d) =>
+                (d.TryGetValue("worst_honest_test_accuracy", out var v) || d.TryGetValue("final_test_accuracy_min", out v)) && v is not string
+                    ? Convert.ToDouble(v, CultureInfo.InvariantCulture) : double.NaN;
+            var cells = rows.Select(r => (Row: r.Combo[0].Value, Col: string.Join(", ", r.Combo.Skip(1).Select(c => c.Value)), Value: Worst(r.Summary))).ToList();
             string png = Path.Combine(dir, "heatmap.png");
-            Plots.Heatmap(cells, $"{metric} ({axes[0].Key} × {string.Join(" × ", axes.Skip(1).Select(a => a.Key))})", png);
+            Plots.Heatmap(cells, $"{metric}: {(axes[0].Key == "." ? "variant" : axes[0].Key)} × {string.Join(" × ", axes.Skip(1).Select(a => a.Key))}", png);
             AnsiConsole.MarkupLine($"wrote [green]{Markup.Escape(png)}[/]");
         }
         AnsiConsole.MarkupLine($"wrote [green]{Markup.Escape(Path.Combine(dir, "comparison.md"))}[/] and comparison.csv");

@@ -60,20 +60,19 @@ public static class Plots
         var plt = new Plot();
         var hm = plt.Add.Heatmap(z);
         hm.Colormap = new ScottPlot.Colormaps.Viridis();
-        hm.Extent = new CoordinateRect(-0.5, cols.Count - 0.5, -0.5, rows.Count - 0.5);
         hm.FlipVertically = true;
         plt.Add.ColorBar(hm);
         for (int i = 0; i < rows.Count; i++)
             for (int j = 0; j < cols.Count; j++)
             {
                 if (double.IsNaN(z[i, j])) continue;
-                var t = plt.Add.Text(z[i, j].ToString("F2", System.Globalization.CultureInfo.InvariantCulture), j, rows.Count - 1 - i);
+                var t = plt.Add.Text(z[i, j].ToString("F2", System.Globalization.CultureInfo.InvariantCulture), j + 0.5, rows.Count - 1 - i + 0.5);
                 t.Alignment = Alignment.MiddleCenter;
                 t.LabelFontColor = z[i, j] > 0.5 ? Colors.Black : Colors.White;
                 t.LabelFontSize = 11;
             }
-        plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, cols.Count).Select(j => (double)j).ToArray(), cols.ToArray());
-        plt.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, rows.Count).Select(i => (double)(rows.Count - 1 - i)).ToArray(), rows.ToArray());
+        plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, cols.Count).Select(j => j + 0.5).ToArray(), cols.ToArray());
+        plt.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, rows.Count).Select(i => rows.Count - 1 - i + 0.5).ToArray(), rows.ToArray());
         plt.Axes.Bottom.TickLabelStyle.Rotation = 30;
         plt.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
         plt.Title(title);
