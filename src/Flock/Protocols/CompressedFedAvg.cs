@@ -191,9 +191,6 @@ public static class CompressedFedAvg
 /// <summary>The <see cref="CompressedFedAvg"/> coordinator (see there).</summary>
 public sealed class CompressedFedAvgCoordinator : INodeBehavior
 {
-    /// <summary>Most rejections kept in <see cref="Rejections"/> (the oldest are dropped; <see cref="RejectedCount"/> counts all).</summary>
-    public const int MaxLoggedRejections = 1000;
-
     private readonly int[] _clients;
     private readonly Dictionary<int, int> _clientIndex;
     private readonly float[] _global;
@@ -206,7 +203,7 @@ public sealed class CompressedFedAvgCoordinator : INodeBehavior
     private readonly ulong _seed;
     private readonly int _perRound;
     private readonly List<(int From, Message Update)> _replies = new();
-    private readonly Queue<RejectedMessage> _rejections = new();
+    private readonly RejectionLog _rejections = new();
     private readonly List<float[]> _buffers = new();
     private float[]? _scratch;
     private long _serverStep;
@@ -214,7 +211,7 @@ public sealed class CompressedFedAvgCoordinator : INodeBehavior
     private long _round;
     private long _timer = -1;
     private bool _done;
-    private long _rejectedCount, _uplinkBytes, _downlinkBytes;
+    private long _uplinkBytes, _downlinkBytes;
 
     /// <summary>Creates a coordinator over client node ids <paramref name="clients"/>, starting from <paramref name="initialModel"/> (copied).</summary>
     /// <param name="clients">Client node ids (distinct).</param>
@@ -258,10 +255,10 @@ public sealed class CompressedFedAvgCoordinator : INodeBehavior
     public long CurrentRound => _round;
 
     /// <summary>Replies rejected so far (malformed payloads, invalid sample counts).</summary>
-    public long RejectedCount => _rejectedCount;
+    public long RejectedCount => _rejections.Count;
 
-    /// <summary>The most recent rejected replies (at most <see cref="MaxLoggedRejections"/>), oldest first.</summary>
-    public IReadOnlyList<RejectedMessage> Rejections => _rejections.ToArray();
+    /// <summary>The most recent rejected replies (at most 1000), oldest first.</summary>
+    public IReadOnlyList<RejectedMessage> Rejections => _rejections.Items;
 
     /// <summary>Raised when a reply is rejected (on the host's loop thread).</summary>
     public event Action<RejectedMessage>? MessageRejected;
@@ -362,10 +359,7 @@ public sealed class CompressedFedAvgCoordinator : INodeBehavior
 
     private void Reject(long round, int from, string reason)
     {
-        var r = new RejectedMessage(round, from, reason);
-        _rejectedCount++;
-        _rejections.Enqueue(r);
-        while (_rejections.Count > MaxLoggedRejections) _rejections.Dequeue();
+        var r = _rejections.Add(round, from, reason);
         MessageRejected?.Invoke(r);
     }
 
@@ -450,11 +444,9 @@ public sealed class CompressedFedAvgCoordinator : INodeBehavior
         writer.WriteInts(_selected);
         writer.Write(_replies.Count);
         foreach (var (from, update) in _replies) { writer.Write(from); writer.WriteMessage(update); }
-        writer.Write(_rejectedCount);
         writer.Write(_uplinkBytes);
         writer.Write(_downlinkBytes);
-        writer.Write(_rejections.Count);
-        foreach (var r in _rejections) { writer.Write(r.Round); writer.Write(r.From); writer.Write(r.Reason); }
+        _rejections.Write(writer);
     }
 
     /// <inheritdoc />
@@ -475,12 +467,9 @@ public sealed class CompressedFedAvgCoordinator : INodeBehavior
         _replies.Clear();
         int count = reader.ReadInt32();
         for (int i = 0; i < count; i++) _replies.Add((reader.ReadInt32(), reader.ReadMessage() ?? throw new InvalidDataException("Missing compressed FedAvg reply.")));
-        _rejectedCount = reader.ReadInt64();
         _uplinkBytes = reader.ReadInt64();
         _downlinkBytes = reader.ReadInt64();
-        _rejections.Clear();
-        int logged = reader.ReadInt32();
-        for (int i = 0; i < logged; i++) _rejections.Enqueue(new RejectedMessage(reader.ReadInt64(), reader.ReadInt32(), reader.ReadString()));
+        _rejections.Read(reader);
     }
 }
 
