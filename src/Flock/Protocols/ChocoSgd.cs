@@ -81,7 +81,7 @@ public sealed class ChocoSgdOptions
 /// <b>Faults.</b> A node waits for its neighbours' messages of the round or the timeout; a missing
 /// neighbour's copy simply stays stale (its last value is still the best estimate, and the mix
 /// keeps the neighbour's weight). Messages of past rounds (late) are applied to the copy on
-/// arrival, messages of future rounds are kept until that round: since a copy is the sum of the
+/// arrival (also after the last round), messages of future rounds are kept until that round: since a copy is the sum of the
 /// decoded differences, arrival order does not matter. A lost message (dropped, receiver down)
 /// leaves a permanent gap in that copy: CHOCO assumes reliable links. Malformed payloads are
 /// rejected and logged (<see cref="ChocoSgdNode.Rejections"/>). Rounds are never skipped.
@@ -301,14 +301,15 @@ public sealed class ChocoSgdNode : INodeBehavior
     /// <inheritdoc />
     public void OnMessage(INodeContext context, int from, Message message)
     {
-        if (_phase == Phase.Done || message.Kind != ChocoSgd.DifferenceKind) return;
+        if (message.Kind != ChocoSgd.DifferenceKind) return;
         int k = Array.BinarySearch(_neighbors, from);
         if (k < 0) return;
-        if (message.Round < _round)
+        if (message.Round < _round || (_phase == Phase.Done && message.Round == _round))
         {
             Apply(k, message);                                           // late: the copy is a sum, order does not matter
             return;
         }
+        if (_phase == Phase.Done) return;
         if (!_inbox.TryGetValue(message.Round, out var slots)) _inbox[message.Round] = slots = new Message?[_neighbors.Length];
         if (slots[k] is not null) return;
         slots[k] = message;
