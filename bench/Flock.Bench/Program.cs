@@ -11,6 +11,7 @@ var benchmarks = new SortedDictionary<string, (string Description, Func<string[]
     ["agg"] = ("Krum, median and NNM on 50 vectors of 1M floats vs memcpy bandwidth", AggBench.Run),
     ["compress"] = ("encode+decode throughput of every compressor on 10M floats vs memcpy", CompressBench.Run),
     ["robust"] = ("Byzantine robustness on Fashion-MNIST: D-SGD mean vs MoNNA and NNM+TM under sign flipping and (optimal) ALIE", RobustBench.Run),
+    ["compproto"] = ("Fashion-MNIST, 16 nodes: dense SGD vs DGC, QSGD, count sketch, one-byte SPSA, CHOCO (accuracy, bytes/node/round)", CompressionProtocolsBench.Run),
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var bench))
