@@ -29,6 +29,19 @@ public class ResultsTests
     }
 
     [Fact]
+    public void Heatmap_renders_with_missing_cells()
+    {
+        string dir = Directory.CreateTempSubdirectory("flock-heat").FullName;
+        var cells = new List<(string, string, double)>();
+        foreach (var r in new[] { "mean", "median", "krum f=5" })
+            foreach (var c in new[] { "none, 1", "alie, 1", "alie, 0.3" })
+                cells.Add((r, c, r == "mean" && c != "none, 1" ? 0.1 : c == "alie, 0.3" && r == "krum f=5" ? double.NaN : 0.8));
+        string png = Path.Combine(dir, "heatmap.png");
+        Plots.Heatmap(cells, "worst accuracy", png);
+        Assert.True(new FileInfo(png).Length > 1000);
+    }
+
+    [Fact]
     public void Run_directories_never_overwrite()
     {
         string root = Directory.CreateTempSubdirectory("flock-runs").FullName;

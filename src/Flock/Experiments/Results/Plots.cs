@@ -58,23 +58,33 @@ public static class Plots
         for (int i = 0; i < rows.Count; i++) for (int j = 0; j < cols.Count; j++) z[i, j] = double.NaN;
         foreach (var c in cells) z[rows.IndexOf(c.Row), cols.IndexOf(c.Col)] = c.Value;
         var plt = new Plot();
-        var hm = plt.Add.Heatmap(z);
-        hm.Colormap = new ScottPlot.Colormaps.Viridis();
-        hm.FlipVertically = true;
-        plt.Add.ColorBar(hm);
+        var cmap = new ScottPlot.Colormaps.Viridis();
+        var finite = cells.Select(c => c.Value).Where(double.IsFinite).ToArray();
+        double lo = finite.Length > 0 ? finite.Min() : 0, hi = finite.Length > 0 ? finite.Max() : 1;
+        if (hi - lo < 1e-12) hi = lo + 1;
         for (int i = 0; i < rows.Count; i++)
             for (int j = 0; j < cols.Count; j++)
             {
-                if (double.IsNaN(z[i, j])) continue;
-                var t = plt.Add.Text(z[i, j].ToString("F2", System.Globalization.CultureInfo.InvariantCulture), j + 0.5, rows.Count - 1 - i + 0.5);
-                t.Alignment = Alignment.MiddleCenter;
-                t.LabelFontColor = z[i, j] > 0.5 ? Colors.Black : Colors.White;
-                t.LabelFontSize = 11;
+                double y = rows.Count - 1 - i;
+                var r = plt.Add.Rectangle(j - 0.5, j + 0.5, y - 0.5, y + 0.5);
+                r.LineStyle.Width = 1;
+                r.LineStyle.Color = Colors.White;
+                if (double.IsNaN(z[i, j])) { r.FillStyle.Color = Colors.LightGray; continue; }
+                double f = (z[i, j] - lo) / (hi - lo);
+                r.FillStyle.Color = cmap.GetColor(f);
+                var t = plt.Add.Text(z[i, j].ToString("F2", System.Globalization.CultureInfo.InvariantCulture), j, y);
+                t.LabelAlignment = Alignment.MiddleCenter;
+                t.LabelFontColor = f > 0.6 ? Colors.Black : Colors.White;
+                t.LabelFontSize = 12;
             }
-        plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, cols.Count).Select(j => j + 0.5).ToArray(), cols.ToArray());
-        plt.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, rows.Count).Select(i => rows.Count - 1 - i + 0.5).ToArray(), rows.ToArray());
+        plt.Axes.SetLimits(-0.5, cols.Count - 0.5, -0.5, rows.Count - 0.5);
+        plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, cols.Count).Select(j => (double)j).ToArray(), cols.ToArray());
+        plt.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(Enumerable.Range(0, rows.Count).Select(i => (double)(rows.Count - 1 - i)).ToArray(), rows.ToArray());
         plt.Axes.Bottom.TickLabelStyle.Rotation = 30;
         plt.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plt.Grid.IsVisible = false;
+        plt.Axes.Bottom.MinimumSize = 30 + 7 * cols.Max(c => c.Length);
+        plt.Axes.Left.MinimumSize = 20 + 7 * rows.Max(r => r.Length);
         plt.Title(title);
         plt.SavePng(path, Math.Max(700, 110 * cols.Count + 250), Math.Max(450, 45 * rows.Count + 250));
     }
