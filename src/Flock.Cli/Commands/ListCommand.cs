@@ -14,7 +14,7 @@ public sealed class ListCommand : Command<ListCommand.Settings>
     {
         /// <summary>Only this kind.</summary>
         [CommandArgument(0, "[KIND]")]
-        [Description("Only this kind (dataset, partition, model, optimizer, topology, aggregator, pre-aggregator, protocol, attack).")]
+        [Description("Only this kind (dataset, partition, model, optimizer, topology, aggregator, pre-aggregator, protocol, attack, compressor).")]
         public string? Kind { get; init; }
     }
 
@@ -28,7 +28,8 @@ public sealed class ListCommand : Command<ListCommand.Settings>
             .Concat(AggregatorCatalog.Rules.Components.Select(c => ("[aggregator]", c)))
             .Concat(AggregatorCatalog.PreAggregators.Components.Select(c => ("[aggregator]", c)))
             .Concat(ProtocolCatalog.Registry.Components.Select(c => ("[protocol]", c)))
-            .Concat(AttackConfig.Registry.Components.Select(c => ("[attack]", c)));
+            .Concat(AttackConfig.Registry.Components.Select(c => ("[attack]", c)))
+            .Concat(CompressorCatalog.Registry.Components.Select(c => ("[compression]", c)));
 
     /// <inheritdoc />
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)

@@ -138,7 +138,7 @@ public sealed class SweepCommand : Command<SweepCommand.Settings>
         return cts.IsCancellationRequested ? 130 : 0;
     }
 
-    private static readonly string[] SummaryColumns = { "final_test_accuracy", "best_test_accuracy", "final_test_accuracy_min", "worst_honest_test_accuracy", "attack_success_rate", "rounds", "bytes_sent", "bytes_per_node_per_round", "wall_seconds" };
+    private static readonly string[] SummaryColumns = { "final_test_accuracy", "best_test_accuracy", "final_test_accuracy_min", "worst_honest_test_accuracy", "attack_success_rate", "rounds", "bytes_sent", "bytes_per_node_per_round", "uplink_bytes_per_client_per_round", "downlink_bytes_per_client_per_round", "wall_seconds" };
 
     /// <summary>Writes comparison.csv and comparison.md.</summary>
     public static void WriteTables(string dir, List<string> keys, List<(List<string> Values, ulong Seed, IReadOnlyDictionary<string, object> Summary)> rows)

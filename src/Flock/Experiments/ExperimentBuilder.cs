@@ -26,6 +26,8 @@ namespace Flock.Experiments;
 /// [simulation]   seconds_per_step, speed, latency, bandwidth, drop_probability, max_time
 /// [evaluation]   every_rounds, every_seconds, max_nodes
 /// [checkpoint]   every_rounds
+/// [compression]  name = "topk" | "dgc" | "qsgd" | ..., error_feedback (compressed-fedavg, choco)
+/// [downlink]     name = ... (compressed-fedavg)
 /// [attack]       name = "alie" | "sign-flip" | ..., count or fraction, placement (fedavg, dsgd, monna)
 /// [[faults]]     kind = "crash" | "recover" | "leave" | "join", node, at
 /// [[link_failures]] a, b, from, until
@@ -98,7 +100,8 @@ public static class ExperimentBuilder
         var topoSection = root.Section("topology");
         var topology = topoSection.Has("name") ? TopologyCatalog.Create(topoSection, nodes, Tensors.Rng.DeriveSeed(seed, 0x7090), baseDirectory) : null;
         var protocol = ProtocolCatalog.Registry.Create(root.Section("protocol", required: true),
-            new ProtocolContext(learner, optimizer, partitions, topology, aggregator, seed, root.File, data.Train, data.Test, root.Section("attack")));
+            new ProtocolContext(learner, optimizer, partitions, topology, aggregator, seed, root.File, data.Train, data.Test, root.Section("attack"),
+                root.Section("compression"), root.Section("downlink")));
 
         var sim = root.Section("simulation");
         var speed = sim.Get(Speed) switch

@@ -77,6 +77,13 @@ public static class ExperimentRunner
         csv.Flush();
         var all = MetricsTable.Read(metricsPath);
         var summary = Summarize(experiment, result, all);
+        if (experiment.Protocol.Coordinator is int coord && result.Round > 0)
+        {
+            int clients = experiment.Protocol.NodeCount - 1;
+            long up = Enumerable.Range(0, experiment.Protocol.NodeCount).Where(i => i != coord).Sum(sim.BytesSentBy);
+            summary["uplink_bytes_per_client_per_round"] = Num((double)up / clients / result.Round);
+            summary["downlink_bytes_per_client_per_round"] = Num((double)sim.BytesSentBy(coord) / clients / result.Round);
+        }
         var st = sim.Statistics;
         summary["simulator"] = new Dictionary<string, object>
         {

@@ -29,6 +29,7 @@ public static partial class ProtocolCatalog
                 LearningRate = (float)s.Get(MonnaLr), Momentum = (float)s.Get(MonnaBeta), WeightDecay = (float)s.Get(MonnaWd),
                 F = f < 0 ? null : f, Byzantine = byz,
             };
+            o.Validate();
             return new ProtocolSetup(() => Monna.CreateNodes(c.Learner, c.Partitions, nb, o, c.Seed), n, o.Rounds, double.PositiveInfinity,
                 $"MoNNA, {n} nodes, β = {o.Momentum}{AttackText(byz)}", AttackMetrics(c, byz), byz is not null, byz?.Nodes);
         });

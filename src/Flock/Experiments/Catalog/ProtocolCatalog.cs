@@ -19,8 +19,11 @@ namespace Flock.Experiments.Catalog;
 /// <param name="Train">The whole training set (attackers draw their own data from it).</param>
 /// <param name="Test">The test set (attack metrics).</param>
 /// <param name="Attack">The <c>[attack]</c> section (empty when the run has no attackers).</param>
+/// <param name="Compression">The <c>[compression]</c> section (uplink / gossip codec).</param>
+/// <param name="Downlink">The <c>[downlink]</c> section (coordinator → clients codec).</param>
 public sealed record ProtocolContext(ILearner Learner, IOptimizer Optimizer, IReadOnlyList<DatasetView> Partitions,
-    ITopologySchedule? Topology, IAggregator Aggregator, ulong Seed, string File, Dataset Train, Dataset Test, ConfigSection Attack);
+    ITopologySchedule? Topology, IAggregator Aggregator, ulong Seed, string File, Dataset Train, Dataset Test, ConfigSection Attack,
+    ConfigSection Compression, ConfigSection Downlink);
 
 /// <summary>A configured protocol: builds fresh node behaviours (again on resume) and says how long to run.</summary>
 /// <param name="CreateNodes">Makes the node behaviours (node ids = array indices).</param>
@@ -31,8 +34,10 @@ public sealed record ProtocolContext(ILearner Learner, IOptimizer Optimizer, IRe
 /// <param name="Metrics">Extra metric columns (e.g. attack success rate).</param>
 /// <param name="HasAttackers">The run has Byzantine or Sybil nodes: accuracy columns then cover honest nodes only.</param>
 /// <param name="ExcludedNodes">Nodes left out of evaluation (the Byzantine ones).</param>
+/// <param name="Coordinator">The coordinator's node id in star protocols (uplink and downlink bytes are reported apart).</param>
 public sealed record ProtocolSetup(Func<INodeBehavior[]> CreateNodes, int NodeCount, long Rounds, double Duration, string Description,
-    IReadOnlyList<Flock.Runtime.Simulation.IModelMetric>? Metrics = null, bool HasAttackers = false, IReadOnlyList<int>? ExcludedNodes = null)
+    IReadOnlyList<Flock.Runtime.Simulation.IModelMetric>? Metrics = null, bool HasAttackers = false, IReadOnlyList<int>? ExcludedNodes = null,
+    int? Coordinator = null)
 {
     /// <summary>True for protocols measured in rounds.</summary>
     public bool IsRoundBased => Rounds > 0;
@@ -78,6 +83,7 @@ public static partial class ProtocolCatalog
     {
         var r = Core(new ComponentRegistry<ProtocolContext, ProtocolSetup>("protocol"));
         AddMonna(r);
+        AddCompression(r);
         AddSybilWall(r);
         return r;
     }
@@ -97,7 +103,7 @@ public static partial class ProtocolCatalog
                 o.Validate(c.Partitions.Count);
                 return new ProtocolSetup(() => FedAvg.CreateNodes(c.Learner, c.Optimizer, c.Partitions, o, c.Seed), c.Partitions.Count + 1, o.Rounds, double.PositiveInfinity,
                     $"FedAvg, {c.Partitions.Count} clients, {o.ClientFraction:P0} per round, {o.LocalSteps} local steps{AttackText(o.Byzantine)}",
-                    AttackMetrics(c, o.Byzantine), o.Byzantine is not null);
+                    AttackMetrics(c, o.Byzantine), o.Byzantine is not null, Coordinator: c.Partitions.Count);
             })
         .Add("dsgd", "Decentralized SGD: local steps, then averaging with neighbours (Metropolis–Hastings weights; a robust aggregator replaces them).",
             "Lian et al., \"Can Decentralized Algorithms Outperform Centralized Algorithms?\", 2017",
@@ -115,6 +121,7 @@ public static partial class ProtocolCatalog
                     Rounds = s.Get(Rounds), LocalSteps = s.Get(LocalSteps), BatchSize = s.Get(BatchSize), RoundTimeout = Timeout(s), Aggregator = c.Aggregator,
                     Byzantine = AttackConfig.Create(c.Attack, n, nb, c.Aggregator, c.Seed),
                 };
+                o.Validate();
                 // The mean mixes with Metropolis–Hastings weights; a robust rule aggregates own + received models with equal weight.
                 bool robust = c.Aggregator is not Mean;
                 return new ProtocolSetup(() => robust
@@ -131,6 +138,7 @@ public static partial class ProtocolCatalog
                 var g = StaticGraph(NeedTopology(c, "gossip"), "gossip");
                 var nb = Enumerable.Range(0, g.NodeCount).Select(i => g.Neighbors(i).ToArray()).ToArray();
                 var o = new GossipLearningOptions { Period = s.Get(Period), Jitter = s.Get(Jitter), LocalSteps = s.Get(LocalSteps), BatchSize = s.Get(BatchSize), AgeWeighted = s.Get(AgeWeighted) };
+                o.Validate();
                 return new ProtocolSetup(() => GossipLearning.CreateNodes(c.Learner, c.Optimizer, c.Partitions, nb, o, c.Seed), g.NodeCount, 0, s.Get(Duration),
                     $"gossip learning, {g.NodeCount} nodes, period {o.Period}s");
             });
