@@ -24,6 +24,14 @@ public static class ErrorReporting
             AnsiConsole.MarkupLine("[yellow]interrupted[/]");
             return 130;
         }
+        catch (Exception ex) when (Environment.GetEnvironmentVariable("FLOCK_DEBUG") != "1")
+        {
+            // Not the user's input: a failure inside Flock. One line, the trace on request.
+            var inner = ex is AggregateException { InnerExceptions.Count: 1 } agg ? agg.InnerExceptions[0] : ex;
+            AnsiConsole.MarkupLine($"[red]internal error:[/] {Markup.Escape(inner.GetType().Name)}: {Markup.Escape(inner.Message)}");
+            AnsiConsole.MarkupLine("[grey]Run again with FLOCK_DEBUG=1 for the stack trace, and please report it.[/]");
+            return 1;
+        }
     }
 
     /// <summary>Exceptions caused by the user's input rather than a bug.</summary>

@@ -181,6 +181,6 @@ public static class ExperimentBuilder
     private static T Wrap<T>(ConfigSection root, string section, Func<T> f)
     {
         try { return f(); }
-        catch (ArgumentException ex) { throw new ConfigException($"{root.File}: [{section}] {ex.Message}", ex); }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException) { throw new ConfigException($"{root.File}: [{section}] {ex.Message}", ex); }
     }
 }
