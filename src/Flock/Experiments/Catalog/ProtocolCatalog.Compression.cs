@@ -30,6 +30,8 @@ public static partial class ProtocolCatalog
                     Uplink = CompressorCatalog.Create(c.Compression, n, new Identity())!,
                     Downlink = CompressorCatalog.Create(c.Downlink, n, null),
                 };
+                if (o.Downlink is ErrorFeedback)
+                    throw new ArgumentException("[downlink] error_feedback = true is not allowed: the coordinator already sends the difference between its model and the copy clients hold, so what a compressed downlink drops is resent anyway; error feedback would add it twice.");
                 o.Validate(n);
                 return new ProtocolSetup(() => CompressedFedAvg.CreateNodes(c.Learner, c.Optimizer, c.Partitions, o, c.Seed), n + 1, o.Rounds, double.PositiveInfinity,
                     $"FedAvg with {o.Uplink.Name} uplink{(o.Downlink is null ? "" : $" and {o.Downlink.Name} downlink")}, {n} clients", Coordinator: n);
