@@ -85,6 +85,7 @@ public static partial class ProtocolCatalog
         AddMonna(r);
         AddCompression(r);
         AddSybilWall(r);
+        AddBristle(r);
         return r;
     }
 
