@@ -22,13 +22,13 @@ namespace Flock.Experiments;
 /// [optimizer]    name = "sgd" | "momentum" | "adam" | "adamw", learning_rate, ...
 /// [topology]     name = "ring" | "torus" | ... (decentralized protocols)
 /// [aggregator]   name = "mean" | "median" | "nnm+trimmed-mean" | ..., f, ...
-/// [protocol]     name = "fedavg" | "dsgd" | "gossip" (required), rounds, local_steps, ...
+/// [protocol]     name = "fedavg" | "dsgd" | "gossip" | "monna" | "sybilwall" | "bristle" | "compressed-fedavg" | "choco" | "onebyte" (required), rounds, ...
 /// [simulation]   seconds_per_step, speed, latency, bandwidth, drop_probability, max_time
 /// [evaluation]   every_rounds, every_seconds, max_nodes
 /// [checkpoint]   every_rounds
 /// [compression]  name = "topk" | "dgc" | "qsgd" | ..., error_feedback (compressed-fedavg, choco)
 /// [downlink]     name = ... (compressed-fedavg)
-/// [attack]       name = "alie" | "sign-flip" | ..., count or fraction, placement (fedavg, dsgd, monna)
+/// [attack]       name = "alie" | "sign-flip" | ... | "none", count or fraction, placement (fedavg, dsgd, monna, bristle; sybilwall: "sybil-backdoor")
 /// [[faults]]     kind = "crash" | "recover" | "leave" | "join", node, at
 /// [[link_failures]] a, b, from, until
 /// [random_crashes] rate, mean_downtime

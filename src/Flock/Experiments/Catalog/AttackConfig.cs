@@ -59,7 +59,12 @@ public static class AttackConfig
     public static ByzantineSetup? Create(ConfigSection section, int nodes, IReadOnlyList<int[]>? neighbors, IAggregator rule, ulong seed)
     {
         string name = section.Get(Params.String("name", "none", "the attack (none = no attackers)"));
-        if (name == "none") return null;
+        if (name == "none")
+        {
+            // "none" switches the attack off; the table's other keys are then ignored on purpose (so --set attack.name=none works).
+            foreach (var key in section.Table.Keys) section.MarkUsed(key);
+            return null;
+        }
         var (model, data) = Registry.Create(name, section, (section, rule));
         int count = section.Get(Count);
         double fraction = section.Get(Fraction);
