@@ -39,6 +39,7 @@ public static partial class ProtocolCatalog
             var a = c.Attack;
             if (a.Get(AttackName) == "none")
             {
+                foreach (var key in a.Table.Keys) a.MarkUsed(key);
                 var nb0 = neighbors.Select(l => l.ToArray()).ToArray();
                 return new ProtocolSetup(() => SybilWall.CreateNodes(c.Learner, c.Optimizer, c.Partitions, nb0, o, c.Seed), honest, o.Rounds, double.PositiveInfinity,
                     $"SybilWall ({o.Weighting}), {honest} nodes");
