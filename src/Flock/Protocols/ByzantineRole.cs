@@ -13,8 +13,8 @@ internal sealed class ByzantineRole
 {
     private readonly ByzantineAdversary _adversary;
     private readonly int _id;
-    private readonly int _contextNodes;
-    private readonly int _contextByzantine;
+    private int _contextNodes;
+    private int _contextByzantine;
     private float[]? _reference;
     private double _trainStart, _poolDeadline, _rushDeadline, _poll;
     private bool _polled;
@@ -28,6 +28,12 @@ internal sealed class ByzantineRole
     {
         _adversary = adversary;
         _id = id;
+        SetContext(contextNodes, contextByzantine);
+    }
+
+    /// <summary>Changes n and f of the attack contexts (a time-varying graph changes them every round); f is clamped as in the constructor.</summary>
+    public void SetContext(int contextNodes, int contextByzantine)
+    {
         _contextNodes = Math.Max(1, contextNodes);
         _contextByzantine = Math.Clamp(contextByzantine, 0, (_contextNodes - 1) / 2);
     }

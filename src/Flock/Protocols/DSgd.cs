@@ -3,6 +3,7 @@ using Flock.Data;
 using Flock.Models;
 using Flock.Optimizers;
 using Flock.Tensors;
+using Flock.Topology;
 
 namespace Flock.Protocols;
 
@@ -68,6 +69,12 @@ public sealed class DSgdOptions
 /// <para><b>Byzantine nodes</b> (<see cref="DSgdOptions.Byzantine"/>) train honestly, then send
 /// crafted models to their neighbours (see <see cref="ByzantineSetup"/>); their own model follows
 /// the protocol with the honest models only (they ignore their colluders' crafted models).</para>
+/// <para><b>Time-varying graphs.</b> The overload taking an <see cref="ITopologySchedule"/> runs on
+/// a graph that may change every round: in round r (1-based) each node sends to, waits for and mixes
+/// with its neighbours in <see cref="ITopologySchedule.GraphAt"/>(r), with that graph's
+/// Metropolis–Hastings row (<see cref="MixingMatrix.MetropolisHastingsRow"/>) or all-ones weights in
+/// the robust mode. The schedule is a pure function of (seed, round), so every node computes its own
+/// row from the shared immutable schedule; no node reads another's state.</para>
 /// </remarks>
 public static class DSgd
 {
@@ -110,6 +117,59 @@ public static class DSgd
         options.Validate();
         var (weights, self) = UniformWeights(neighbors);
         return Build(learner, optimizer, data, neighbors, weights, self, options, ModelMixer.For(options.Aggregator), options.Byzantine, seed);
+    }
+
+    /// <summary>
+    /// Builds one D-SGD node per data view on a (possibly) time-varying graph: in round r node i
+    /// exchanges models with <c>topology.GraphAt(r).Neighbors(i)</c> and mixes with that graph's
+    /// Metropolis–Hastings weights (<see cref="MixingMatrix.MetropolisHastingsRow"/>), or — with
+    /// <paramref name="robust"/> — aggregates {own model} ∪ {received models} with weight 1 each using
+    /// <see cref="DSgdOptions.Aggregator"/>, as the overload without weights does. Every node starts
+    /// from <see cref="LocalModel.InitialParameters"/>(learner, seed); the nodes of
+    /// <see cref="DSgdOptions.Byzantine"/> are Byzantine (their attack context — degree and colluding
+    /// neighbours — follows each round's graph).
+    /// </summary>
+    /// <param name="learner">The learner (shared).</param>
+    /// <param name="optimizer">The local optimizer.</param>
+    /// <param name="data">Node i trains on data[i].</param>
+    /// <param name="topology">The graph of every round (shared; it must be deterministic and thread-safe, as <see cref="ITopologySchedule"/> requires).</param>
+    /// <param name="options">Protocol options.</param>
+    /// <param name="seed">Experiment seed.</param>
+    /// <param name="robust">False: Metropolis–Hastings weights of each round's graph; true: all weights 1 (the robust mode).</param>
+    /// <exception cref="ArgumentException">The schedule's node count differs from the number of data views, an option is invalid, or the Byzantine setup is invalid.</exception>
+    public static INodeBehavior[] CreateNodes(ILearner learner, IOptimizer optimizer, IReadOnlyList<DatasetView> data,
+        ITopologySchedule topology, DSgdOptions options, ulong seed, bool robust = false)
+    {
+        ArgumentNullException.ThrowIfNull(learner);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(topology);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        int n = data.Count;
+        if (topology.NodeCount != n)
+            throw new ArgumentException($"The topology has {topology.NodeCount} nodes but there are {n} data views; they must match.", nameof(topology));
+        var mixer = ModelMixer.For(options.Aggregator);
+        var byzantine = options.Byzantine;
+        var adversary = byzantine is null ? null : new ByzantineAdversary(byzantine, n, seed, mixer.TargetAggregator, AttackSpace.Model);
+        var init = LocalModel.InitialParameters(learner, seed);
+        var first = topology.GraphAt(1);
+        var nodes = new INodeBehavior[n];
+        for (int i = 0; i < n; i++)
+        {
+            var view = data[i];
+            ByzantineRole? role = null;
+            if (adversary is not null && adversary.IsByzantine(i))
+            {
+                if (byzantine!.DataPoisoning is { } poison) view = poison.Poison(view, Rng.Derive(seed, (ulong)i, 0, "poison"));
+                var nb = first.Neighbors(i);
+                int colluders = 1;
+                foreach (int j in nb) if (adversary.IsByzantine(j)) colluders++;
+                if (byzantine.Crafts) role = new ByzantineRole(adversary, i, nb.Length + 1, colluders);
+            }
+            nodes[i] = new DSgdNode(i, topology, robust, learner, optimizer, view, init, options, mixer, role);
+        }
+        return nodes;
     }
 
     /// <summary>Weight 1 for every neighbour and for the node itself.</summary>
@@ -163,10 +223,22 @@ public sealed class DSgdNode : INodeBehavior
 
     private enum Phase { Idle, Training, Waiting, Done, Crafting }
 
+    /// <summary>A node's neighbourhood in one round: sorted neighbours, their weights, the self weight and whose models it needs.</summary>
+    private sealed class Row(long round, int[] neighbors, float[] weights, float selfWeight, bool[] needed, int colluders)
+    {
+        public readonly long Round = round;
+        public readonly int[] Neighbors = neighbors;
+        public readonly float[] Weights = weights;
+        public readonly float SelfWeight = selfWeight;
+        public readonly bool[] Needed = needed;
+        public readonly int Colluders = colluders;
+    }
+
     private readonly int _id;
-    private readonly int[] _neighbors;
-    private readonly float[] _weights;
-    private readonly float _selfWeight;
+    private readonly ITopologySchedule? _schedule;
+    private readonly bool _robust;
+    private Row _row;
+    private Row? _ahead;
     private readonly ILearner _learner;
     private readonly IOptimizer _optimizer;
     private readonly DatasetView _data;
@@ -174,7 +246,6 @@ public sealed class DSgdNode : INodeBehavior
     private readonly LocalModel _model;
     private readonly ModelMixer _mixer;
     private readonly ByzantineRole? _byzantine;
-    private readonly bool[] _needed;
     private readonly SortedDictionary<long, Message?[]> _inbox = new();
     private long _round;
     private Phase _phase;
@@ -209,16 +280,15 @@ public sealed class DSgdNode : INodeBehavior
         if (neighbors.Count != weights.Count) throw new ArgumentException($"Node {id} has {neighbors.Count} neighbours but {weights.Count} weights.", nameof(weights));
         if (!(selfWeight > 0) || !double.IsFinite(selfWeight)) throw new ArgumentException($"Invalid self weight of node {id}: {selfWeight}; must be finite and > 0.", nameof(selfWeight));
         var order = Enumerable.Range(0, neighbors.Count).OrderBy(k => neighbors[k]).ToArray();
-        _neighbors = order.Select(k => neighbors[k]).ToArray();
-        _weights = order.Select(k => (float)weights[k]).ToArray();
-        for (int k = 0; k < _neighbors.Length; k++)
+        var sorted = order.Select(k => neighbors[k]).ToArray();
+        var w = order.Select(k => (float)weights[k]).ToArray();
+        for (int k = 0; k < sorted.Length; k++)
         {
-            if (_neighbors[k] == id) throw new ArgumentException($"Node {id} lists itself as a neighbour; give its weight as the self weight.", nameof(neighbors));
-            if (k > 0 && _neighbors[k] == _neighbors[k - 1]) throw new ArgumentException($"Node {id} lists neighbour {_neighbors[k]} twice.", nameof(neighbors));
-            if (!(_weights[k] >= 0) || float.IsInfinity(_weights[k])) throw new ArgumentException($"Invalid mixing weight W[{id},{_neighbors[k]}] = {_weights[k]}; must be finite and ≥ 0.", nameof(weights));
+            if (sorted[k] == id) throw new ArgumentException($"Node {id} lists itself as a neighbour; give its weight as the self weight.", nameof(neighbors));
+            if (k > 0 && sorted[k] == sorted[k - 1]) throw new ArgumentException($"Node {id} lists neighbour {sorted[k]} twice.", nameof(neighbors));
+            if (!(w[k] >= 0) || float.IsInfinity(w[k])) throw new ArgumentException($"Invalid mixing weight W[{id},{sorted[k]}] = {w[k]}; must be finite and ≥ 0.", nameof(weights));
         }
         _id = id;
-        _selfWeight = (float)selfWeight;
         _learner = learner ?? throw new ArgumentNullException(nameof(learner));
         _optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
         _data = data ?? throw new ArgumentNullException(nameof(data));
@@ -227,10 +297,84 @@ public sealed class DSgdNode : INodeBehavior
         _model = LocalModel.Create(learner, optimizer, initialParameters);
         _mixer = mixer ?? throw new ArgumentNullException(nameof(mixer));
         _byzantine = byzantine;
+        _row = MakeRow(-1, sorted, w, (float)selfWeight);
+    }
+
+    /// <summary>A node of the time-varying D-SGD (see <see cref="DSgd.CreateNodes(ILearner, IOptimizer, IReadOnlyList{DatasetView}, ITopologySchedule, DSgdOptions, ulong, bool)"/>).</summary>
+    internal DSgdNode(int id, ITopologySchedule schedule, bool robust, ILearner learner, IOptimizer optimizer,
+        DatasetView data, ReadOnlySpan<float> initialParameters, DSgdOptions options, ModelMixer mixer, ByzantineRole? byzantine)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _schedule = schedule ?? throw new ArgumentNullException(nameof(schedule));
+        if ((uint)id >= (uint)schedule.NodeCount) throw new ArgumentException($"Invalid node id {id}; the topology has nodes 0..{schedule.NodeCount - 1}.", nameof(id));
+        _robust = robust;
+        _id = id;
+        _learner = learner ?? throw new ArgumentNullException(nameof(learner));
+        _optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
+        _data = data ?? throw new ArgumentNullException(nameof(data));
+        if (options.LocalSteps > 0 && data.Count == 0) throw new ArgumentException($"D-SGD node {id} has local steps but no data.", nameof(data));
+        _options = options;
+        _model = LocalModel.Create(learner, optimizer, initialParameters);
+        _mixer = mixer ?? throw new ArgumentNullException(nameof(mixer));
+        _byzantine = byzantine;
+        _row = ScheduledRow(1);
+    }
+
+    private Row MakeRow(long round, int[] neighbors, float[] weights, float selfWeight)
+    {
         // Whose models a node waits for and mixes: every neighbour, except that a crafting Byzantine
         // node ignores its colluders (their models are crafted, and they wait on honest nodes only).
-        _needed = _neighbors.Select(j => byzantine is null || !byzantine.Adversary.IsByzantine(j)).ToArray();
+        var needed = new bool[neighbors.Length];
+        int colluders = 1;
+        for (int k = 0; k < neighbors.Length; k++)
+        {
+            bool byz = _byzantine is not null && _byzantine.Adversary.IsByzantine(neighbors[k]);
+            needed[k] = !byz;
+            if (byz) colluders++;
+        }
+        return new Row(round, neighbors, weights, selfWeight, needed, colluders);
     }
+
+    /// <summary>The node's row of round <paramref name="round"/> of the schedule (Metropolis–Hastings weights, or ones in the robust mode).</summary>
+    private Row ScheduledRow(long round)
+    {
+        var graph = _schedule!.GraphAt(round);
+        var neighbors = graph.Neighbors(_id).ToArray(); // sorted ascending
+        var weights = new float[neighbors.Length];
+        float self;
+        if (_robust)
+        {
+            Array.Fill(weights, 1f);
+            self = 1f;
+        }
+        else
+        {
+            Span<double> w = neighbors.Length <= 256 ? stackalloc double[neighbors.Length] : new double[neighbors.Length];
+            self = (float)MixingMatrix.MetropolisHastingsRow(graph, _id, w);
+            for (int k = 0; k < w.Length; k++) weights[k] = (float)w[k];
+        }
+        return MakeRow(round, neighbors, weights, self);
+    }
+
+    /// <summary>The row of <paramref name="round"/>: the fixed one on a static graph, else the current or a cached or a fresh one.</summary>
+    private Row RowAt(long round)
+    {
+        if (_schedule is null || _row.Round == round) return _row;
+        if (_ahead is { } a && a.Round == round) return a;
+        return _ahead = ScheduledRow(round);
+    }
+
+    /// <summary>Makes <paramref name="round"/> the current round's row (and the Byzantine attack context).</summary>
+    private void UseRow(long round)
+    {
+        if (_schedule is null) return;
+        _row = RowAt(round);
+        _byzantine?.SetContext(_row.Neighbors.Length + 1, _row.Colluders);
+    }
+
+    /// <summary>The neighbours this node exchanges models with in the current round, ascending (on a time-varying graph they change with <see cref="CurrentRound"/>).</summary>
+    public ReadOnlySpan<int> CurrentNeighbors => _row.Neighbors;
 
     /// <summary>The node's model (its parameters and optimizer state).</summary>
     public LocalModel Model => _model;
@@ -258,6 +402,7 @@ public sealed class DSgdNode : INodeBehavior
     {
         if (_options.Rounds > 0 && round > _options.Rounds) { _phase = Phase.Done; return; }
         _round = round;
+        UseRow(round);
         _jumpTo = -1;
         while (_inbox.Count > 0 && _inbox.Keys.First() < round) _inbox.Remove(_inbox.Keys.First());
         _phase = Phase.Training;
@@ -277,11 +422,11 @@ public sealed class DSgdNode : INodeBehavior
             return;
         }
         var message = Message.WithModel(DSgd.ModelKind, _round, _model.Parameters);
-        foreach (int j in _neighbors) context.Send(j, message);
+        foreach (int j in _row.Neighbors) context.Send(j, message);
         EnterWaiting(context);
     }
 
-    private bool Rushes => _byzantine is { ReadsHonest: true } b && b.Adversary.Setup.Rushing && _needed.Contains(true);
+    private bool Rushes => _byzantine is { ReadsHonest: true } b && b.Adversary.Setup.Rushing && _row.Needed.Contains(true);
 
     private void TryCraft(INodeContext context)
     {
@@ -293,8 +438,9 @@ public sealed class DSgdNode : INodeBehavior
 
     private bool HonestModelsArrived()
     {
-        if (!_inbox.TryGetValue(_round, out var slots)) return !_needed.Contains(true);
-        for (int k = 0; k < slots.Length; k++) if (_needed[k] && slots[k] is null) return false;
+        var needed = _row.Needed;
+        if (!_inbox.TryGetValue(_round, out var slots)) return !needed.Contains(true);
+        for (int k = 0; k < slots.Length; k++) if (needed[k] && slots[k] is null) return false;
         return true;
     }
 
@@ -305,11 +451,11 @@ public sealed class DSgdNode : INodeBehavior
         var observed = new List<ReadOnlyMemory<float>>();
         if (b.ReadsHonest && _inbox.TryGetValue(_round, out var slots))
             for (int k = 0; k < slots.Length; k++)
-                if (_needed[k] && slots[k] is { } m) observed.Add(m.Model);
+                if (_row.Needed[k] && slots[k] is { } m) observed.Add(m.Model);
         var trained = _model.Parameters;
         if (b.Adversary.Setup.PerNeighbor && b.Attack is not null)
         {
-            foreach (int j in _neighbors)
+            foreach (int j in _row.Neighbors)
             {
                 var v = new float[trained.Length];
                 b.Craft(context, _round, trained, observed, j, v);
@@ -321,7 +467,7 @@ public sealed class DSgdNode : INodeBehavior
             var v = new float[trained.Length];
             b.Craft(context, _round, trained, observed, -1, v);
             var message = new Message(DSgd.ModelKind, _round, v);
-            foreach (int j in _neighbors) context.Send(j, message);
+            foreach (int j in _row.Neighbors) context.Send(j, message);
         }
         EnterWaiting(context);
     }
@@ -342,9 +488,11 @@ public sealed class DSgdNode : INodeBehavior
     public void OnMessage(INodeContext context, int from, Message message)
     {
         if (_phase == Phase.Done || message.Kind != DSgd.ModelKind || message.Round < _round || message.Model.Length != _model.ParameterCount) return;
-        int k = Array.BinarySearch(_neighbors, from);
+        // The sender must be a neighbour in the message's round (on a time-varying graph, that round's graph).
+        var row = RowAt(message.Round);
+        int k = Array.BinarySearch(row.Neighbors, from);
         if (k < 0) return;
-        if (!_inbox.TryGetValue(message.Round, out var slots)) _inbox[message.Round] = slots = new Message?[_neighbors.Length];
+        if (!_inbox.TryGetValue(message.Round, out var slots)) _inbox[message.Round] = slots = new Message?[row.Neighbors.Length];
         slots[k] = message;
         if (message.Round >= _round + 2)
         {
@@ -356,7 +504,7 @@ public sealed class DSgdNode : INodeBehavior
         }
         if (message.Round != _round) return;
         if (_phase == Phase.Waiting) TryFinish(context);
-        else if (_phase == Phase.Crafting && Rushes && _needed[k] && HonestModelsArrived()) TryCraft(context);
+        else if (_phase == Phase.Crafting && Rushes && row.Needed[k] && HonestModelsArrived()) TryCraft(context);
     }
 
     /// <inheritdoc />
@@ -377,33 +525,36 @@ public sealed class DSgdNode : INodeBehavior
 
     private void TryFinish(INodeContext context)
     {
+        var needed = _row.Needed;
         if (_inbox.TryGetValue(_round, out var slots))
         {
-            for (int k = 0; k < slots.Length; k++) if (_needed[k] && slots[k] is null) return;
+            for (int k = 0; k < slots.Length; k++) if (needed[k] && slots[k] is null) return;
             Finish(context);
         }
-        else if (!_needed.Contains(true)) Finish(context);
+        else if (!needed.Contains(true)) Finish(context);
     }
 
     private void Finish(INodeContext context)
     {
         if (_timer >= 0) { context.CancelTimer(_timer); _timer = -1; }
         _inbox.Remove(_round, out var slots);
+        var row = _row;
+        var needed = row.Needed;
         var parameters = _model.Parameters;
         int present = 1;
         if (slots is not null)
-            for (int k = 0; k < slots.Length; k++) if (_needed[k] && slots[k] is not null) present++;
+            for (int k = 0; k < slots.Length; k++) if (needed[k] && slots[k] is not null) present++;
         if (present > 1)
         {
             var inputs = new ReadOnlyMemory<float>[present];
             var weights = new float[present];
             int idx = 0, self = -1;
-            for (int k = 0; k < _neighbors.Length; k++)
+            for (int k = 0; k < row.Neighbors.Length; k++)
             {
-                if (self < 0 && _neighbors[k] > _id) { self = idx; inputs[idx] = parameters; weights[idx++] = _selfWeight; }
-                if (_needed[k] && slots![k] is { } m) { inputs[idx] = m.Model; weights[idx++] = _weights[k]; }
+                if (self < 0 && row.Neighbors[k] > _id) { self = idx; inputs[idx] = parameters; weights[idx++] = row.SelfWeight; }
+                if (needed[k] && slots![k] is { } m) { inputs[idx] = m.Model; weights[idx++] = row.Weights[k]; }
             }
-            if (self < 0) { self = idx; inputs[idx] = parameters; weights[idx] = _selfWeight; }
+            if (self < 0) { self = idx; inputs[idx] = parameters; weights[idx] = row.SelfWeight; }
             int p = parameters.Length;
             var mix = t_mix is { } t && t.Length >= p ? t : (t_mix = new float[p]);
             _mixer.Mix(inputs, weights, self, mix.AsSpan(0, p), context, _round);
@@ -455,6 +606,7 @@ public sealed class DSgdNode : INodeBehavior
     {
         _model.Read(reader);
         _round = reader.ReadInt64();
+        if (_round > 0) UseRow(_round);
         _phase = (Phase)reader.ReadInt32();
         _timer = reader.ReadInt64();
         _jumpTo = reader.ReadInt64();
@@ -463,7 +615,7 @@ public sealed class DSgdNode : INodeBehavior
         for (int i = 0; i < count; i++)
         {
             long round = reader.ReadInt64();
-            var slots = new Message?[_neighbors.Length];
+            var slots = new Message?[RowAt(round).Neighbors.Length];
             for (int k = 0; k < slots.Length; k++) slots[k] = reader.ReadMessage();
             _inbox[round] = slots;
         }

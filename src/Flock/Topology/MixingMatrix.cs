@@ -46,24 +46,44 @@ public sealed class MixingMatrix
     /// </summary>
     public static MixingMatrix MetropolisHastings(Graph graph)
     {
+        ArgumentNullException.ThrowIfNull(graph);
+        var offsets = graph.Offsets;
+        var self = new double[graph.NodeCount];
+        var w = new double[graph.Targets.Length];
+        for (int i = 0; i < graph.NodeCount; i++)
+            self[i] = MetropolisHastingsRow(graph, i, w.AsSpan(offsets[i], offsets[i + 1] - offsets[i]));
+        return new MixingMatrix(graph, self, w, "metropolis-hastings");
+    }
+
+    /// <summary>
+    /// Row <paramref name="node"/> of <see cref="MetropolisHastings"/>(<paramref name="graph"/>)
+    /// without building the matrix: writes W_ij for j = <see cref="Graph.Neighbors"/>(node)[k] into
+    /// <paramref name="weights"/>[k] and returns W_ii. Bit-identical to the matrix's row; costs
+    /// O(degree) and does not allocate (a node of a time-varying graph computes its own row each round).
+    /// </summary>
+    /// <param name="graph">The graph.</param>
+    /// <param name="node">The row's node.</param>
+    /// <param name="weights">Output, one weight per neighbour of <paramref name="node"/>.</param>
+    /// <returns>The self weight W_ii.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="node"/> is outside [0, n).</exception>
+    /// <exception cref="ArgumentException"><paramref name="weights"/> is not as long as the node's degree.</exception>
+    public static double MetropolisHastingsRow(Graph graph, int node, Span<double> weights)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        if ((uint)node >= (uint)graph.NodeCount) throw new ArgumentOutOfRangeException(nameof(node), node, $"Invalid node {node}; must be in [0, {graph.NodeCount}).");
         var offsets = graph.Offsets;
         var targets = graph.Targets;
-        var self = new double[graph.NodeCount];
-        var w = new double[targets.Length];
-        for (int i = 0; i < graph.NodeCount; i++)
+        int di = offsets[node + 1] - offsets[node];
+        if (weights.Length != di) throw new ArgumentException($"Node {node} has {di} neighbours but the output holds {weights.Length} weights.", nameof(weights));
+        double sum = 0;
+        for (int k = 0; k < di; k++)
         {
-            int di = offsets[i + 1] - offsets[i];
-            double sum = 0;
-            for (int k = offsets[i]; k < offsets[i + 1]; k++)
-            {
-                int j = targets[k];
-                int dj = offsets[j + 1] - offsets[j];
-                w[k] = 1.0 / (1 + Math.Max(di, dj));
-                sum += w[k];
-            }
-            self[i] = 1 - sum;
+            int j = targets[offsets[node] + k];
+            int dj = offsets[j + 1] - offsets[j];
+            weights[k] = 1.0 / (1 + Math.Max(di, dj));
+            sum += weights[k];
         }
-        return new MixingMatrix(graph, self, w, "metropolis-hastings");
+        return 1 - sum;
     }
 
     /// <summary>

@@ -89,6 +89,29 @@ public static partial class ProtocolCatalog
         return r;
     }
 
+    /// <summary>
+    /// D-SGD on a time-varying graph: each node follows the schedule (Metropolis–Hastings weights of
+    /// each round's graph, or equal weights with a robust aggregator). Hub placement of attackers
+    /// uses the graph of round 1.
+    /// </summary>
+    private static ProtocolSetup TimeVaryingDSgd(ConfigSection s, ProtocolContext c, ITopologySchedule topology)
+    {
+        int n = topology.NodeCount;
+        var first = topology.GraphAt(1);
+        var nb = Enumerable.Range(0, n).Select(i => first.Neighbors(i).ToArray()).ToArray();
+        var o = new DSgdOptions
+        {
+            Rounds = s.Get(Rounds), LocalSteps = s.Get(LocalSteps), BatchSize = s.Get(BatchSize), RoundTimeout = Timeout(s), Aggregator = c.Aggregator,
+            Byzantine = AttackConfig.Create(c.Attack, n, nb, c.Aggregator, c.Seed),
+        };
+        o.Validate();
+        bool robust = c.Aggregator is not Mean;
+        string every = topology is ResampledTopology r ? $"resampled every {r.Period} round{(r.Period == 1 ? "" : "s")}" : "time-varying";
+        return new ProtocolSetup(() => DSgd.CreateNodes(c.Learner, c.Optimizer, c.Partitions, topology, o, c.Seed, robust), n, o.Rounds, double.PositiveInfinity,
+            $"D-SGD, {n} nodes, graph {every}, {o.LocalSteps} local steps per round, aggregator {c.Aggregator.Name}{AttackText(o.Byzantine)}",
+            AttackMetrics(c, o.Byzantine), o.Byzantine is not null, o.Byzantine?.Nodes);
+    }
+
     private static ComponentRegistry<ProtocolContext, ProtocolSetup> Core(ComponentRegistry<ProtocolContext, ProtocolSetup> registry) => registry
         .Add("fedavg", "Federated averaging: a coordinator samples clients, they train locally, it averages (with the configured aggregator).",
             "McMahan et al., \"Communication-Efficient Learning of Deep Networks from Decentralized Data\", 2017",
@@ -111,7 +134,9 @@ public static partial class ProtocolCatalog
             new Param[] { Rounds, LocalSteps, BatchSize, RoundTimeout },
             (s, c) =>
             {
-                var g = StaticGraph(NeedTopology(c, "dsgd"), "dsgd");
+                var topology = NeedTopology(c, "dsgd");
+                if (!topology.IsStatic) return TimeVaryingDSgd(s, c, topology);
+                var g = StaticGraph(topology, "dsgd");
                 var w = MixingMatrix.MetropolisHastings(g);
                 int n = g.NodeCount;
                 var nb = Enumerable.Range(0, n).Select(i => g.Neighbors(i).ToArray()).ToArray();
