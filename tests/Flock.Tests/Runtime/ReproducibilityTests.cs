@@ -220,6 +220,15 @@ public class ReproducibilityTests
         AssertRowsEqual(expected.Skip(3).ToList(), rest);
     }
 
+}
+
+/// <summary>Tests that measure the process's managed heap: run alone, never beside other tests.</summary>
+[CollectionDefinition(nameof(MemoryMeasurements), DisableParallelization = true)]
+public sealed class MemoryMeasurements;
+
+[Collection(nameof(MemoryMeasurements))]
+public class ThousandNodeMemoryTests
+{
     [Fact]
     public void A_thousand_nodes_fit_and_run_a_round_quickly()
     {
@@ -233,7 +242,7 @@ public class ReproducibilityTests
         var y = Enumerable.Range(0, 2000).Select(i => i % 10).ToArray();
         var all = Dataset.Classification("synthetic", x, new TensorShape(784), y, 10);
         var data = Enumerable.Range(0, n).Select(i => new DatasetView(all, Enumerable.Range((i * 20) % 2000, 20).ToArray())).ToArray();
-        var (nb, w, self) = Ring(n, 2);
+        var (nb, w, self) = SimTestSupport.Ring(n, 2);
         long before = GC.GetTotalMemory(true);
         var nodes = DSgd.CreateNodes(learner, new Sgd(0.01f), data, nb, w, self, new DSgdOptions { LocalSteps = 1, BatchSize = 8, Rounds = 1 }, 1);
         var sim = new Simulator(nodes, new SimulationOptions { MaxRounds = 1, Link = new LinkModel(0.01), Compute = new ComputeModel(0.01) });
