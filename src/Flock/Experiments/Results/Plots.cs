@@ -24,19 +24,33 @@ public static class Plots
         {
             var plt = new Plot();
             bool any = false;
+            double minX = double.PositiveInfinity, maxX = double.NegativeInfinity;
             foreach (var (runLabel, table) in runs)
             {
                 if (!table.Has(col) || !table.Has(MetricColumns.TestAccuracy)) continue;
                 var xs = table.Column(col);
                 var ys = table.Column(MetricColumns.TestAccuracy);
                 var pts = xs.Zip(ys).Where(p => !double.IsNaN(p.First) && !double.IsNaN(p.Second)).ToArray();
+                if (col == MetricColumns.BytesSent) // bytes span orders of magnitude between methods: log scale
+                    pts = pts.Where(p => p.First > 0).Select(p => (Math.Log10(p.First), p.Second)).ToArray();
                 if (pts.Length == 0) continue;
+                minX = Math.Min(minX, pts.Min(p => p.First));
+                maxX = Math.Max(maxX, pts.Max(p => p.First));
                 var sc = plt.Add.Scatter(pts.Select(p => p.First).ToArray(), pts.Select(p => p.Second).ToArray());
                 sc.LegendText = runLabel;
                 any = true;
             }
             if (!any) continue;
-            plt.XLabel(label);
+            if (col == MetricColumns.BytesSent)
+            {
+                int lo = (int)Math.Floor(minX), hi = (int)Math.Ceiling(maxX);
+                var ticks = Enumerable.Range(lo, hi - lo + 1).Select(k => (double)k).ToArray();
+                plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks, ticks.Select(k => k switch
+                {
+                    < 3 => $"{Math.Pow(10, k):0} B", < 6 => $"{Math.Pow(10, k - 3):0} kB", < 9 => $"{Math.Pow(10, k - 6):0} MB", < 12 => $"{Math.Pow(10, k - 9):0} GB", _ => $"{Math.Pow(10, k - 12):0} TB",
+                }).ToArray());
+            }
+            plt.XLabel(col == MetricColumns.BytesSent ? label + " (log scale)" : label);
             plt.YLabel("Test accuracy");
             if (runs.Count > 1) plt.ShowLegend();
             string path = Path.Combine(outDir, $"{prefix}accuracy_vs_{suffix}.png");
