@@ -34,4 +34,7 @@ public enum CodecId : byte
 
     /// <summary>Subsampled randomized Hadamard transform (<see cref="Srht"/>).</summary>
     Srht = 9,
+
+    /// <summary>Block-diagonal subsampled randomized Hadamard transform (<see cref="Srht"/> with several blocks).</summary>
+    SrhtBlocked = 10,
 }

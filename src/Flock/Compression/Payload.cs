@@ -33,6 +33,7 @@ public static class Payload
         CodecId.Rqm => RandomizedQuantization.RegistryName,
         CodecId.CountSketch => CountSketch.RegistryName,
         CodecId.Srht => Srht.RegistryName,
+        CodecId.SrhtBlocked => Srht.RegistryName,
         _ => $"codec 0x{(byte)codec:X2}",
     };
 
@@ -74,7 +75,8 @@ public static class Payload
             case CodecId.ScaledSign: ScaledSign.DecodeCore(payload, output, scale, accumulate); break;
             case CodecId.Rqm: RandomizedQuantization.DecodeCore(payload, output, scale, accumulate); break;
             case CodecId.CountSketch: CountSketch.DecodeCore(payload, output, scale, accumulate); break;
-            case CodecId.Srht: Srht.DecodeCore(payload, output, scale, accumulate); break;
+            case CodecId.Srht:
+            case CodecId.SrhtBlocked: Srht.DecodeCore(payload, output, scale, accumulate); break;
             default: throw new PayloadFormatException("compressed", "codec id", $"unknown codec id 0x{(byte)header.Codec:X2}.");
         }
     }
