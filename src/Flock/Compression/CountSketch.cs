@@ -109,7 +109,14 @@ public sealed class CountSketch : ICompressor
     /// <inheritdoc />
     public int MaxEncodedLength(int dimension) => CompressorCheck.Length(PayloadHeader.Length + 12 + 4L * Size(dimension), dimension, "payload");
 
+    /// <summary>Sketches of at least this many buckets (1 MB) are prefetched ahead of the scatter/gather.</summary>
+    private const int LargeSketch = 1 << 18;
+
+    /// <summary>How many entries ahead the bucket of a large sketch is prefetched.</summary>
+    private const int PrefetchAhead = 32;
+
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Encode(ReadOnlySpan<float> input, Span<float> state, Span<byte> destination, in CompressionContext context)
     {
         CompressorCheck.EncodeArguments(this, input, state, destination);
@@ -132,7 +139,23 @@ public sealed class CountSketch : ICompressor
             int len8 = (len + 7) & ~7;
             SketchHash.FillBuckets(seed, start, s, buckets[..len8], signs[..len8]);
             ref uint xs = ref Unsafe.Add(ref x, start);
-            for (int j = 0; j < len; j++)
+            int j = 0;
+            if (Sse.IsSupported && s >= LargeSketch)
+            {
+                // A large sketch does not fit the caches: ask for the bucket a few entries ahead.
+                unsafe
+                {
+                    fixed (float* table = sketch)
+                    {
+                        for (; j + PrefetchAhead < len; j++)
+                        {
+                            Sse.Prefetch0(table + Unsafe.Add(ref br, j + PrefetchAhead));
+                            Unsafe.Add(ref sk, Unsafe.Add(ref br, j)) += BitConverter.UInt32BitsToSingle(Unsafe.Add(ref xs, j) ^ Unsafe.Add(ref sr, j));
+                        }
+                    }
+                }
+            }
+            for (; j < len; j++)
                 Unsafe.Add(ref sk, Unsafe.Add(ref br, j)) += BitConverter.UInt32BitsToSingle(Unsafe.Add(ref xs, j) ^ Unsafe.Add(ref sr, j));
         }
         return writer.Position + 4 * s;
@@ -144,6 +167,7 @@ public sealed class CountSketch : ICompressor
     /// <inheritdoc />
     public void DecodeAdd(ReadOnlySpan<byte> payload, Span<float> accumulator, float scale) => DecodeCore(payload, accumulator, scale, accumulate: true);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void DecodeCore(ReadOnlySpan<byte> payload, Span<float> output, float scale, bool accumulate)
     {
         int d = output.Length;
@@ -175,6 +199,8 @@ public sealed class CountSketch : ICompressor
                     {
                         for (; j <= len - 8; j += 8)
                         {
+                            if (s >= LargeSketch && j + PrefetchAhead + 8 <= len)
+                                for (int t = 0; t < 8; t++) Sse.Prefetch0(table + Unsafe.Add(ref br, j + PrefetchAhead + t));
                             var g = Avx2.GatherVector256(table, Vector256.LoadUnsafe(ref br, (nuint)j), 4);
                             var v = (g.AsUInt32() ^ Vector256.LoadUnsafe(ref sr, (nuint)j)).AsSingle();
                             ref float dst = ref Unsafe.Add(ref o, start + j);

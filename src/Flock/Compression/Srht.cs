@@ -16,8 +16,11 @@ namespace Flock.Compression;
 /// (<see cref="WalshHadamard"/> scaled by 1/√b, d′ = d rounded up to a whole block), which costs
 /// O(d log b) instead of O(d′ log d′) with d′ the next power of two ≥ d, and needs no d′-long
 /// scratch; with <c>blockLength: 0</c> (or when d fits one block) H is the full transform of the
-/// next power of two ≥ d. Either way H is orthonormal and E[PᵀP] = (s/d′)·I, so E[RᵀR] = I and the
-/// de-sketch Rᵀ(Rx) is an unbiased estimate of x. From
+/// next power of two ≥ d. With blocks, the s rows are stratified: split as evenly as possible over
+/// the blocks (<see cref="RowsInBlock"/>), and within block i one row is drawn uniformly in each of
+/// kᵢ consecutive strata (<see cref="BlockRowsOf"/>), its sketch entry scaled by √(stratum length).
+/// Either way H is orthonormal and E[PᵀS²P] = I for the sampling P with its scales S, so
+/// E[RᵀR] = I and the de-sketch Rᵀ(Rx) is an unbiased estimate of x. From
 /// "Improved Analysis of the Subsampled Randomized Hadamard Transform" (Tropp, 2011) and "Faster
 /// least squares approximation" (Drineas, Mahoney, Muthukrishnan &amp; Sarlós, 2011); used for
 /// gradients in the seed paper "Sketching for First Order Method: Efficient Algorithm for
@@ -193,28 +196,45 @@ public sealed class Srht : ICompressor
         if (blocked) writer.WriteInt32(BitOperations.Log2((uint)b));
         writer.WriteInt32(s);
         var values = MemoryMarshal.Cast<byte, float>(destination.Slice(writer.Position, 4 * s));
+        int blocks = padded / b;
         float[] scratch = ArrayPool<float>.Shared.Rent(b);
-        int[] rows = ArrayPool<int>.Shared.Rent(Math.Max(s, 1));
+        int[] rows = ArrayPool<int>.Shared.Rent(Math.Max(blocked ? (s + blocks - 1) / blocks : s, 1));
+        int[] lengths = ArrayPool<int>.Shared.Rent(blocked ? (s + blocks - 1) / blocks : 1);
         try
         {
             var z = scratch.AsSpan(0, b);
-            RowsOf(seed, padded, rows.AsSpan(0, s));
-            float norm = (float)Math.Sqrt((double)padded / ((double)s * b));
-            int j = 0;
-            for (int start = 0; start < d && j < s; start += b)
+            int o = 0;
+            for (int block = 0; block < blocks; block++)
             {
-                if (rows[j] >= start + b) continue; // no sampled row in this block
-                int len = Math.Min(b, d - start);
+                int k = blocked ? RowsInBlock(s, blocks, block) : s;
+                if (k == 0) continue;
+                int start = block * b, len = Math.Min(b, d - start);
+                var r = rows.AsSpan(0, k);
                 ApplySigns(seed, start, input.Slice(start, len), z[..len], 1f, accumulate: false);
                 z[len..].Clear();
                 WalshHadamard.Transform(z);
-                for (; j < s && rows[j] < start + b; j++) values[j] = z[rows[j] - start] * norm;
+                if (blocked)
+                {
+                    // Row j of block i is √(nⱼ/b)·(H·Dᵢ·x)[rⱼ] (H unnormalized), nⱼ its stratum's length.
+                    var n = lengths.AsSpan(0, k);
+                    ForEachBlockRow(seed, block, b, k, r, n);
+                    float inv = (float)(1.0 / b);
+                    for (int j = 0; j < k; j++) values[o + j] = z[r[j]] * MathF.Sqrt(n[j] * inv);
+                }
+                else
+                {
+                    RowsOf(seed, padded, r);
+                    float norm = (float)(1.0 / Math.Sqrt(k));
+                    for (int j = 0; j < k; j++) values[o + j] = z[r[j]] * norm;
+                }
+                o += k;
             }
         }
         finally
         {
             ArrayPool<float>.Shared.Return(scratch);
             ArrayPool<int>.Shared.Return(rows);
+            ArrayPool<int>.Shared.Return(lengths);
         }
         return writer.Position + 4 * s;
     }
@@ -250,25 +270,40 @@ public sealed class Srht : ICompressor
         reader.End();
         if (d == 0) return;
 
+        int blocks = padded / b;
         float[] scratch = ArrayPool<float>.Shared.Rent(b);
-        int[] rows = ArrayPool<int>.Shared.Rent(s);
+        int[] rows = ArrayPool<int>.Shared.Rent(blocked ? (s + blocks - 1) / blocks : s);
+        int[] lengths = ArrayPool<int>.Shared.Rent(blocked ? (s + blocks - 1) / blocks : 1);
         try
         {
             var z = scratch.AsSpan(0, b);
-            RowsOf(seed, padded, rows.AsSpan(0, s));
-            float norm = (float)Math.Sqrt((double)padded / ((double)s * b));
-            int j = 0;
-            for (int start = 0; start < d; start += b)
+            int o = 0;
+            for (int block = 0; block < blocks; block++)
             {
-                int len = Math.Min(b, d - start);
-                if (j >= s || rows[j] >= start + b)
+                int k = blocked ? RowsInBlock(s, blocks, block) : s;
+                int start = block * b, len = Math.Min(b, d - start);
+                if (k == 0)
                 {
                     // No sampled row in this block: its part of Rᵀy is zero.
                     if (!accumulate) output.Slice(start, len).Clear();
                     continue;
                 }
+                var r = rows.AsSpan(0, k);
                 z.Clear();
-                for (; j < s && rows[j] < start + b; j++) z[rows[j] - start] = values[j] * norm;
+                if (blocked)
+                {
+                    var n = lengths.AsSpan(0, k);
+                    ForEachBlockRow(seed, block, b, k, r, n);
+                    float inv = (float)(1.0 / b);
+                    for (int j = 0; j < k; j++) z[r[j]] = values[o + j] * MathF.Sqrt(n[j] * inv);
+                }
+                else
+                {
+                    RowsOf(seed, padded, r);
+                    float norm = (float)(1.0 / Math.Sqrt(k));
+                    for (int j = 0; j < k; j++) z[r[j]] = values[o + j] * norm;
+                }
+                o += k;
                 WalshHadamard.Transform(z);
                 ApplySigns(seed, start, z[..len], output.Slice(start, len), scale, accumulate);
             }
@@ -277,7 +312,104 @@ public sealed class Srht : ICompressor
         {
             ArrayPool<float>.Shared.Return(scratch);
             ArrayPool<int>.Shared.Return(rows);
+            ArrayPool<int>.Shared.Return(lengths);
         }
+    }
+
+    /// <summary>
+    /// Rows sampled in block <paramref name="block"/> of <paramref name="blocks"/> when s rows are
+    /// spread over the blocks of a blocked transform: s is split as evenly as possible,
+    /// ⌊(i+1)·s/blocks⌋ − ⌊i·s/blocks⌋ (stratified sampling; each block is scaled by its own count,
+    /// so E[RᵀR] = I still holds).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="block"/> is outside [0, blocks) or a count is negative.</exception>
+    public static int RowsInBlock(int rows, int blocks, int block)
+    {
+        if (rows < 0) throw new ArgumentOutOfRangeException(nameof(rows), rows, "Invalid row count: must be ≥ 0.");
+        if ((uint)block >= (uint)blocks) throw new ArgumentOutOfRangeException(nameof(block), block, $"Invalid block {block}; must be in [0, {blocks}).");
+        return (int)((block + 1L) * rows / blocks - (long)block * rows / blocks);
+    }
+
+    /// <summary>
+    /// The sampled rows (increasing offsets within the block) of block <paramref name="block"/> of a
+    /// blocked transform, k = rows.Length of them, by jittered (stratified) sampling: [0, b) is cut
+    /// into k consecutive strata, the first b mod k of ⌊b/k⌋ + 1 rows and the others of ⌊b/k⌋
+    /// (<see cref="StratumLength"/>), and one row is drawn uniformly in each by hashing (seed, block,
+    /// stratum). Row j of the sketch is scaled by √nⱼ (relative to the orthonormal transform) with nⱼ its stratum's length, so that
+    /// E[Σⱼ nⱼ·e_{rⱼ}e_{rⱼ}ᵀ] = I: unbiased like a uniform sample, with exactly one hash per row.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="rows"/> is longer than <paramref name="blockLength"/>.</exception>
+    public static void BlockRowsOf(ulong seed, int block, int blockLength, Span<int> rows)
+    {
+        int k = rows.Length;
+        if (k > blockLength) throw new ArgumentException($"Cannot sample {k} distinct rows out of {blockLength}.", nameof(rows));
+        ForEachBlockRow(seed, block, blockLength, k, rows, default);
+    }
+
+    /// <summary>Length of stratum <paramref name="stratum"/> when <paramref name="blockLength"/> rows are cut into <paramref name="strata"/> strata (see <see cref="BlockRowsOf"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="stratum"/> is outside [0, strata) or strata is outside [1, blockLength].</exception>
+    public static int StratumLength(int blockLength, int strata, int stratum)
+    {
+        if (strata < 1 || strata > blockLength) throw new ArgumentOutOfRangeException(nameof(strata), strata, $"Invalid number of strata {strata}; must be in [1, {blockLength}].");
+        if ((uint)stratum >= (uint)strata) throw new ArgumentOutOfRangeException(nameof(stratum), stratum, $"Invalid stratum {stratum}; must be in [0, {strata}).");
+        return blockLength / strata + (stratum < blockLength % strata ? 1 : 0);
+    }
+
+    /// <summary>Writes the k rows of a block and, if <paramref name="lengths"/> is not empty, their strata's lengths.</summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForEachBlockRow(ulong seed, int block, int b, int k, Span<int> rows, Span<int> lengths)
+    {
+        if (k == 0) return;
+        if (rows.Length < k || (!lengths.IsEmpty && lengths.Length < k)) throw new ArgumentException($"Row buffers shorter than the {k} rows.", nameof(rows));
+        ulong blockSeed = Mix64(Mix64(seed ^ 0x424C4B52UL) + (ulong)block);
+        int q = b / k, rem = b % k, start = 0;
+        bool withLengths = !lengths.IsEmpty;
+        Span<uint> hashes = stackalloc uint[SketchHash.Chunk];
+        ref int rr = ref MemoryMarshal.GetReference(rows);
+        ref int lr = ref MemoryMarshal.GetReference(lengths);
+        ref uint hr = ref MemoryMarshal.GetReference(hashes);
+        for (int first = 0; first < k; first += SketchHash.Chunk)
+        {
+            int len = Math.Min(SketchHash.Chunk, k - first);
+            SketchHash.Fill(blockSeed, first, hashes[..((len + 7) & ~7)]);
+            int t0 = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                // Row j = j·q + min(j, rem) + ⌊h·nⱼ/2^32⌋ with nⱼ = q + (j < rem), eight at a time.
+                var vq = Vector256.Create((uint)q);
+                var vrem = Vector256.Create((uint)rem);
+                var iota = Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
+                for (; t0 + 8 <= len; t0 += 8)
+                {
+                    var jv = Vector256.Create((uint)(first + t0)) + iota;
+                    var nv = vq - Vector256.LessThan(jv, vrem);
+                    var sv = jv * vq + Vector256.Min(jv, vrem);
+                    var (hlo, hhi) = Vector256.Widen(Vector256.LoadUnsafe(ref hr, (nuint)t0));
+                    var (nlo, nhi) = Vector256.Widen(nv);
+                    var bucket = Vector256.Narrow((hlo * nlo) >> 32, (hhi * nhi) >> 32);
+                    (sv + bucket).AsInt32().StoreUnsafe(ref rr, (nuint)(first + t0));
+                    if (withLengths) nv.AsInt32().StoreUnsafe(ref lr, (nuint)(first + t0));
+                }
+                start = (first + t0) * q + Math.Min(first + t0, rem);
+            }
+            for (int t = t0; t < len; t++)
+            {
+                int j = first + t;
+                int n = q + (j < rem ? 1 : 0);
+                Unsafe.Add(ref rr, j) = start + (int)(((ulong)Unsafe.Add(ref hr, t) * (uint)n) >> 32);
+                if (withLengths) Unsafe.Add(ref lr, j) = n;
+                start += n;
+            }
+        }
+    }
+
+    /// <summary>The SplitMix64 finalizer (Steele, Lea &amp; Flood, 2014): a bijective 64-bit mix.</summary>
+    private static ulong Mix64(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
     }
 
     /// <summary>output = D·x (or output + scale·D·x) for the coordinates first, first + 1, … of the whole vector.</summary>

@@ -35,16 +35,27 @@ public sealed class BlockSrhtTests
         var payload = Codecs.Encode(c, x, [], ctx);
         Assert.Equal(4, BitConverter.ToInt32(payload, 14));   // log₂ b
         Assert.Equal(s, BitConverter.ToInt32(payload, 18));
-        var rows = new int[s];
-        Srht.RowsOf(seed, 48, rows);
-        double norm = Math.Sqrt(48.0 / (s * b));
-        for (int j = 0; j < s; j++)
+        // s = 7 over 3 blocks: 2, 2, 3 rows (stratified), each block scaled by 1/√kᵢ.
+        Assert.Equal(new[] { 2, 2, 3 }, Enumerable.Range(0, 3).Select(i => Srht.RowsInBlock(s, 3, i)));
+        int o = 0;
+        for (int blk = 0; blk < 3; blk++)
         {
-            int block = rows[j] / b * b, r = rows[j] % b;
-            double v = 0;
-            for (int i = block; i < Math.Min(block + b, d); i++)
-                v += ((BitOperations.PopCount((uint)((i - block) & r)) & 1) == 0 ? 1 : -1) * Srht.SignOf(seed, i) * x[i];
-            Assert.Equal(v * norm, BitConverter.ToSingle(payload, 22 + 4 * j), 1e-5);
+            var rows = new int[Srht.RowsInBlock(s, 3, blk)];
+            Srht.BlockRowsOf(seed, blk, b, rows);
+            Assert.Equal(rows.Order(), rows);
+            Assert.Equal(rows.Length, rows.Distinct().Count());
+            Assert.All(rows, r => Assert.InRange(r, 0, b - 1));
+            for (int t = 0; t < rows.Length; t++)
+            {
+                int r = rows[t], n = Srht.StratumLength(b, rows.Length, t);
+                // Stratum t covers [Σ_{u<t} n_u, … + n); the row lies in it.
+                int lo = Enumerable.Range(0, t).Sum(u => Srht.StratumLength(b, rows.Length, u));
+                Assert.InRange(r, lo, lo + n - 1);
+                double v = 0;
+                for (int i = blk * b; i < Math.Min(blk * b + b, d); i++)
+                    v += ((BitOperations.PopCount((uint)((i - blk * b) & r)) & 1) == 0 ? 1 : -1) * Srht.SignOf(seed, i) * x[i];
+                Assert.Equal(v * Math.Sqrt((double)n / b), BitConverter.ToSingle(payload, 22 + 4 * o++), 1e-5);
+            }
         }
     }
 
@@ -83,6 +94,34 @@ public sealed class BlockSrhtTests
         }
         double tol = 6 * norm * Math.Sqrt(24.0 / s) / Math.Sqrt(draws);
         for (int i = 0; i < d; i++) Assert.InRange(mean[i], x[i] - tol, x[i] + tol);
+    }
+
+    [Fact]
+    public void Block_rows_are_uniform_within_their_strata()
+    {
+        // 3 rows of 8: strata [0,3), [3,6), [6,8). Each row is drawn with probability 1/n of its
+        // stratum (n = 3, 3, 2), so Σ n·1{row drawn} has expectation 1 for every row (E[PᵀS²P] = I).
+        // Binomial(20000, 1/3) sd ≈ 67, tolerance 6 sd.
+        const int draws = 20000;
+        var counts = new int[8];
+        var rows = new int[3];
+        Assert.Equal(new[] { 3, 3, 2 }, Enumerable.Range(0, 3).Select(t => Srht.StratumLength(8, 3, t)));
+        for (int t = 0; t < draws; t++)
+        {
+            Srht.BlockRowsOf((ulong)t, t % 5, 8, rows);
+            Assert.InRange(rows[0], 0, 2);
+            Assert.InRange(rows[1], 3, 5);
+            Assert.InRange(rows[2], 6, 7);
+            foreach (int r in rows) counts[r]++;
+        }
+        for (int r = 0; r < 8; r++)
+        {
+            double p = r < 6 ? 1.0 / 3 : 0.5;
+            Assert.InRange(counts[r], draws * p - 6 * Math.Sqrt(draws * p * (1 - p)), draws * p + 6 * Math.Sqrt(draws * p * (1 - p)));
+        }
+        var all = new int[8];
+        Srht.BlockRowsOf(1, 0, 8, all);
+        Assert.Equal(Enumerable.Range(0, 8), all);
     }
 
     [Fact]
