@@ -37,4 +37,7 @@ public enum CodecId : byte
 
     /// <summary>Block-diagonal subsampled randomized Hadamard transform (<see cref="Srht"/> with several blocks).</summary>
     SrhtBlocked = 10,
+
+    /// <summary>Count sketch hashed block by block (<see cref="CountSketch"/> with several blocks).</summary>
+    CountSketchBlocked = 11,
 }
