@@ -51,9 +51,17 @@ public static class MlpBench
         var order = Enumerable.Range(0, train.Count).ToArray();
         new Rng(seed).Shuffle(order.AsSpan());
         const int batch = 32;
-        // Warm the JIT on a few steps of a throwaway copy so tiering does not count against the epoch.
+        // Warm up on a throwaway copy until the JIT has promoted the hot methods to optimized code
+        // (tiered compilation waits ~100 ms before recompiling what was called often), so the timed
+        // epoch measures steady-state training, as PyTorch's precompiled kernels do.
         var warm = (float[])p.Clone();
-        for (int i = 0; i < 50; i++) learner.LossAndGradient(warm, view, order.AsSpan(i * batch, batch), g);
+        double warmSeconds = double.Parse(Environment.GetEnvironmentVariable("FLOCK_BENCH_WARMUP") ?? "0.5", CultureInfo.InvariantCulture);
+        var warmClock = Stopwatch.StartNew();
+        for (int i = 0, s = 0; warmClock.Elapsed.TotalSeconds < warmSeconds; i = (i + batch) % (order.Length - batch), s++)
+        {
+            learner.LossAndGradient(warm, view, order.AsSpan(i, batch), g);
+            sgd.Step(warm, g, Span<float>.Empty, s + 1);
+        }
         var sw = Stopwatch.StartNew();
         long step = 0;
         for (int i = 0; i + batch <= order.Length; i += batch)

@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using Flock.Aggregation.Kernels;
 
 namespace Flock.Aggregation;
 
@@ -30,10 +30,8 @@ public sealed class Mean : IAggregator
             total += w;
         }
         if (!(total > 0)) throw new ArgumentException("The weights sum to 0; at least one must be positive.", nameof(weights));
-        int first = 0;
-        while (weights[first] == 0) first++;
-        TensorPrimitives.Multiply(inputs[first].Span, (float)(weights[first] / total), output);
-        for (int i = first + 1; i < inputs.Count; i++)
-            if (weights[i] != 0) TensorPrimitives.MultiplyAdd(inputs[i].Span, (float)(weights[i] / total), output, output);
+        Span<float> coefs = inputs.Count <= 64 ? stackalloc float[inputs.Count] : new float[inputs.Count];
+        for (int i = 0; i < coefs.Length; i++) coefs[i] = weights[i] == 0 ? 0f : (float)(weights[i] / total);
+        ScaledSum.Run(inputs, coefs, output);
     }
 }

@@ -34,4 +34,10 @@ public enum CodecId : byte
 
     /// <summary>Subsampled randomized Hadamard transform (<see cref="Srht"/>).</summary>
     Srht = 9,
+
+    /// <summary>Block-diagonal subsampled randomized Hadamard transform (<see cref="Srht"/> with several blocks).</summary>
+    SrhtBlocked = 10,
+
+    /// <summary>Count sketch hashed block by block (<see cref="CountSketch"/> with several blocks).</summary>
+    CountSketchBlocked = 11,
 }

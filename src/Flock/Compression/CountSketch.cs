@@ -23,8 +23,19 @@ namespace Flock.Compression;
 /// nothing else. The hash functions are <see cref="BucketOf"/> and <see cref="SignOf"/>.
 /// </para>
 /// <para>
-/// <b>Payload</b> (after the header): the seed (uint64), s (int32; ≥ 1, or 0 for d = 0), then s
-/// float32 bucket sums. Stateless.
+/// <b>Blocks.</b> A long vector's random buckets would make every update a cache miss (the sketch of
+/// a 10M-entry vector at ratio 0.1 is 4 MB). By default the entries are hashed in blocks of
+/// <see cref="DefaultBlockLength"/>: block i of the nb = ⌈d/B⌉ blocks owns the bucket segment
+/// [⌊i·s/nb⌋, ⌊(i+1)·s/nb⌋) and hashes its entries into it (<see cref="SegmentOf"/>), so the
+/// segment being updated stays in L1. R still has one ±1 per column with independent random signs,
+/// so E[RᵀR] = I and the estimate stays unbiased; an entry only collides with entries of its own
+/// block, as many on average as with global hashing. With <c>blockLength: 0</c>, or when d ≤ B or
+/// s &lt; nb, the buckets are global (one block).
+/// </para>
+/// <para>
+/// <b>Payload</b> (after the header), one block (<see cref="CodecId.CountSketch"/>): the seed
+/// (uint64), s (int32; ≥ 1, or 0 for d = 0), then s float32 bucket sums; several blocks
+/// (<see cref="CodecId.CountSketchBlocked"/>): the seed, log₂ B (int32), s, then the sums. Stateless.
 /// </para>
 /// </remarks>
 public sealed class CountSketch : ICompressor
@@ -35,27 +46,68 @@ public sealed class CountSketch : ICompressor
     /// <summary>Default ratio s/d.</summary>
     public const double DefaultRatio = 0.1;
 
+    /// <summary>Default number of entries per block (2^16: at ratio 0.1 a block's bucket segment is 26 KB).</summary>
+    public const int DefaultBlockLength = 1 << 16;
+
     private readonly int _size;
 
     /// <summary>Creates a count sketch with s = ⌈ratio·d⌉ buckets (at least 1).</summary>
     /// <param name="ratio">Buckets per entry, in (0, 1].</param>
     /// <param name="seedScope">Per-node or shared sketch matrices.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ratio"/> is outside (0, 1].</exception>
-    public CountSketch(double ratio = DefaultRatio, SketchSeedScope seedScope = SketchSeedScope.PerNode)
+    /// <param name="blockLength">Entries per block: a power of two ≥ 2, or 0 for global buckets.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ratio"/> is outside (0, 1], or <paramref name="blockLength"/> is neither 0 nor a power of two in [2, 2^30].</exception>
+    public CountSketch(double ratio = DefaultRatio, SketchSeedScope seedScope = SketchSeedScope.PerNode, int blockLength = DefaultBlockLength)
     {
         Ratio = CompressorCheck.Density(ratio, nameof(ratio));
         SeedScope = CheckScope(seedScope);
+        BlockLength = CheckBlockLength(blockLength);
     }
 
-    private CountSketch(int size, SketchSeedScope seedScope)
+    private CountSketch(int size, SketchSeedScope seedScope, int blockLength)
     {
         _size = CompressorCheck.Count(size, nameof(size), "sketch size s");
         SeedScope = CheckScope(seedScope);
+        BlockLength = CheckBlockLength(blockLength);
     }
 
     /// <summary>Creates a count sketch with a fixed number of buckets (may exceed d).</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is less than 1.</exception>
-    public static CountSketch WithSize(int size, SketchSeedScope seedScope = SketchSeedScope.PerNode) => new(size, seedScope);
+    /// <param name="size">Number of buckets s (≥ 1).</param>
+    /// <param name="seedScope">Per-node or shared sketch matrices.</param>
+    /// <param name="blockLength">Entries per block: a power of two ≥ 2, or 0 for global buckets.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is less than 1, or <paramref name="blockLength"/> is neither 0 nor a power of two in [2, 2^30].</exception>
+    public static CountSketch WithSize(int size, SketchSeedScope seedScope = SketchSeedScope.PerNode, int blockLength = DefaultBlockLength) => new(size, seedScope, blockLength);
+
+    private static int CheckBlockLength(int blockLength)
+    {
+        if (blockLength != 0 && (blockLength < 2 || blockLength > 1 << 30 || !System.Numerics.BitOperations.IsPow2(blockLength)))
+            throw new ArgumentOutOfRangeException(nameof(blockLength), blockLength, $"Invalid count-sketch block length {blockLength}; must be 0 (global buckets) or a power of two in [2, 2^30].");
+        return blockLength;
+    }
+
+    /// <summary>Entries per block (0: global buckets).</summary>
+    public int BlockLength { get; }
+
+    /// <summary>
+    /// The number of blocks a vector of <paramref name="dimension"/> entries is hashed in: ⌈d/B⌉, or
+    /// 1 when blocks are off, d ≤ B, or there are fewer buckets than blocks.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is negative.</exception>
+    public int Blocks(int dimension)
+    {
+        int s = Size(dimension);
+        if (BlockLength == 0 || dimension <= BlockLength) return 1;
+        int nb = (int)(((long)dimension + BlockLength - 1) / BlockLength);
+        return s >= nb ? nb : 1;
+    }
+
+    /// <summary>Bucket segment [start, start + length) of block <paramref name="block"/> of <paramref name="blocks"/> in a sketch of <paramref name="size"/> buckets.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="block"/> is outside [0, blocks).</exception>
+    public static (int Start, int Length) SegmentOf(int size, int blocks, int block)
+    {
+        if ((uint)block >= (uint)blocks) throw new ArgumentOutOfRangeException(nameof(block), block, $"Invalid block {block}; must be in [0, {blocks}).");
+        int start = (int)((long)block * size / blocks);
+        return (start, (int)((block + 1L) * size / blocks) - start);
+    }
 
     private static SketchSeedScope CheckScope(SketchSeedScope scope) =>
         Enum.IsDefined(scope) ? scope : throw new ArgumentOutOfRangeException(nameof(scope), scope, "Invalid seed scope; must be PerNode or Shared.");
@@ -107,19 +159,44 @@ public sealed class CountSketch : ICompressor
     }
 
     /// <inheritdoc />
-    public int MaxEncodedLength(int dimension) => CompressorCheck.Length(PayloadHeader.Length + 12 + 4L * Size(dimension), dimension, "payload");
+    public int MaxEncodedLength(int dimension) =>
+        CompressorCheck.Length(PayloadHeader.Length + 12 + (Blocks(dimension) > 1 ? 4 : 0) + 4L * Size(dimension), dimension, "payload");
+
+    /// <summary>Sketches of at least this many buckets (1 MB) are prefetched ahead of the scatter/gather.</summary>
+    private const int LargeSketch = 1 << 18;
+
+    /// <summary>How many entries ahead the bucket of a large sketch is prefetched.</summary>
+    private const int PrefetchAhead = 32;
 
     /// <inheritdoc />
+    /// <remarks>A vector hashed in several blocks is written as <see cref="CodecId.CountSketchBlocked"/>.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Encode(ReadOnlySpan<float> input, Span<float> state, Span<byte> destination, in CompressionContext context)
     {
         CompressorCheck.EncodeArguments(this, input, state, destination);
-        int d = input.Length, s = Size(d);
+        int d = input.Length, s = Size(d), blocks = Blocks(d);
         ulong seed = SeedFor(context);
-        var writer = new PayloadWriter(destination, CodecId.CountSketch, d);
+        var writer = new PayloadWriter(destination, blocks > 1 ? CodecId.CountSketchBlocked : CodecId.CountSketch, d);
         writer.WriteUInt64(seed);
+        if (blocks > 1) writer.WriteInt32(System.Numerics.BitOperations.Log2((uint)BlockLength));
         writer.WriteInt32(s);
         var sketch = MemoryMarshal.Cast<byte, float>(destination.Slice(writer.Position, 4 * s));
         sketch.Clear();
+        int b = blocks > 1 ? BlockLength : Math.Max(d, 1);
+        for (int block = 0; block < blocks; block++)
+        {
+            var (segStart, segLength) = blocks > 1 ? SegmentOf(s, blocks, block) : (0, s);
+            int start = block * b, len = Math.Min(b, d - start);
+            Scatter(seed, start, input.Slice(start, len), sketch.Slice(segStart, segLength));
+        }
+        return writer.Position + 4 * s;
+    }
+
+    /// <summary>Adds σ(i)·x[i] to bucket h(i) of <paramref name="sketch"/> for entries first … first + x.Length − 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Scatter(ulong seed, int first, ReadOnlySpan<float> input, Span<float> sketch)
+    {
+        int s = sketch.Length, d = input.Length;
         Span<int> buckets = stackalloc int[SketchHash.Chunk];
         Span<uint> signs = stackalloc uint[SketchHash.Chunk];
         ref float sk = ref MemoryMarshal.GetReference(sketch);
@@ -130,12 +207,42 @@ public sealed class CountSketch : ICompressor
         {
             int len = Math.Min(SketchHash.Chunk, d - start);
             int len8 = (len + 7) & ~7;
-            SketchHash.FillBuckets(seed, start, s, buckets[..len8], signs[..len8]);
+            SketchHash.FillBuckets(seed, first + start, s, buckets[..len8], signs[..len8]);
+            // Signed values x ⊕ sign first (SIMD, into the sign buffer), so the scatter below is
+            // just load bucket, load value, add, store, four entries per iteration.
             ref uint xs = ref Unsafe.Add(ref x, start);
-            for (int j = 0; j < len; j++)
-                Unsafe.Add(ref sk, Unsafe.Add(ref br, j)) += BitConverter.UInt32BitsToSingle(Unsafe.Add(ref xs, j) ^ Unsafe.Add(ref sr, j));
+            int j = 0;
+            if (Vector256.IsHardwareAccelerated)
+                for (; j + 8 <= len; j += 8)
+                    (Vector256.LoadUnsafe(ref xs, (nuint)j) ^ Vector256.LoadUnsafe(ref sr, (nuint)j)).StoreUnsafe(ref sr, (nuint)j);
+            for (; j < len; j++) Unsafe.Add(ref sr, j) ^= Unsafe.Add(ref xs, j);
+            ref float vr = ref Unsafe.As<uint, float>(ref sr);
+            j = 0;
+            if (Sse.IsSupported && s >= LargeSketch)
+            {
+                // A large sketch (global buckets) does not fit the caches: ask for the buckets a few entries ahead.
+                unsafe
+                {
+                    fixed (float* table = sketch)
+                    {
+                        for (; j + PrefetchAhead < len; j++)
+                        {
+                            Sse.Prefetch0(table + Unsafe.Add(ref br, j + PrefetchAhead));
+                            Unsafe.Add(ref sk, Unsafe.Add(ref br, j)) += Unsafe.Add(ref vr, j);
+                        }
+                    }
+                }
+            }
+            // In program order, so entries hitting the same bucket add up exactly as one at a time.
+            for (; j + 4 <= len; j += 4)
+            {
+                Unsafe.Add(ref sk, Unsafe.Add(ref br, j)) += Unsafe.Add(ref vr, j);
+                Unsafe.Add(ref sk, Unsafe.Add(ref br, j + 1)) += Unsafe.Add(ref vr, j + 1);
+                Unsafe.Add(ref sk, Unsafe.Add(ref br, j + 2)) += Unsafe.Add(ref vr, j + 2);
+                Unsafe.Add(ref sk, Unsafe.Add(ref br, j + 3)) += Unsafe.Add(ref vr, j + 3);
+            }
+            for (; j < len; j++) Unsafe.Add(ref sk, Unsafe.Add(ref br, j)) += Unsafe.Add(ref vr, j);
         }
-        return writer.Position + 4 * s;
     }
 
     /// <inheritdoc />
@@ -144,16 +251,40 @@ public sealed class CountSketch : ICompressor
     /// <inheritdoc />
     public void DecodeAdd(ReadOnlySpan<byte> payload, Span<float> accumulator, float scale) => DecodeCore(payload, accumulator, scale, accumulate: true);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void DecodeCore(ReadOnlySpan<byte> payload, Span<float> output, float scale, bool accumulate)
     {
         int d = output.Length;
-        var reader = Payload.OpenForDecode(payload, CodecId.CountSketch, d);
+        bool blocked = payload.Length > 0 && payload[0] == (byte)CodecId.CountSketchBlocked;
+        var reader = Payload.OpenForDecode(payload, blocked ? CodecId.CountSketchBlocked : CodecId.CountSketch, d);
         ulong seed = reader.ReadUInt64("seed");
+        int blockLength = Math.Max(d, 1), blocks = 1;
+        if (blocked)
+        {
+            int log = reader.ReadInt32("block length");
+            if (log < 1 || log > 30 || (1L << log) >= d)
+                throw reader.Error("block length", $"log₂ block length {log} is outside [1, 30] or not below the dimension {d} (several blocks need B < d).");
+            blockLength = 1 << log;
+            blocks = (int)(((long)d + blockLength - 1) / blockLength);
+        }
         int s = reader.ReadInt32("size");
         if (d == 0 ? s != 0 : s < 1) throw reader.Error("size", d == 0 ? $"s = {s}, but an empty vector has an empty sketch (s = 0)." : $"s = {s} buckets; must be ≥ 1.");
+        if (blocked && s < blocks) throw reader.Error("size", $"s = {s} buckets is fewer than the {blocks} blocks of {blockLength} entries.");
         var sketch = MemoryMarshal.Cast<byte, float>(reader.ReadBytes(4L * s, "buckets"));
         reader.End();
+        for (int block = 0; block < blocks; block++)
+        {
+            var (segStart, segLength) = blocked ? SegmentOf(s, blocks, block) : (0, s);
+            int start = block * blockLength, len = Math.Min(blockLength, d - start);
+            GatherBlock(seed, start, sketch.Slice(segStart, segLength), output.Slice(start, len), scale, accumulate);
+        }
+    }
 
+    /// <summary>output[j] = σ(first + j)·sketch[h(first + j)] (or adds scale times it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GatherBlock(ulong seed, int first, ReadOnlySpan<float> sketch, Span<float> output, float scale, bool accumulate)
+    {
+        int d = output.Length, s = sketch.Length;
         Span<int> buckets = stackalloc int[SketchHash.Chunk];
         Span<uint> signs = stackalloc uint[SketchHash.Chunk];
         ref float sk = ref MemoryMarshal.GetReference(sketch);
@@ -165,7 +296,7 @@ public sealed class CountSketch : ICompressor
         {
             int len = Math.Min(SketchHash.Chunk, d - start);
             int len8 = (len + 7) & ~7;
-            SketchHash.FillBuckets(seed, start, s, buckets[..len8], signs[..len8]);
+            SketchHash.FillBuckets(seed, first + start, s, buckets[..len8], signs[..len8]);
             int j = 0;
             if (Avx2.IsSupported)
             {
@@ -175,6 +306,8 @@ public sealed class CountSketch : ICompressor
                     {
                         for (; j <= len - 8; j += 8)
                         {
+                            if (s >= LargeSketch && j + PrefetchAhead + 8 <= len)
+                                for (int t = 0; t < 8; t++) Sse.Prefetch0(table + Unsafe.Add(ref br, j + PrefetchAhead + t));
                             var g = Avx2.GatherVector256(table, Vector256.LoadUnsafe(ref br, (nuint)j), 4);
                             var v = (g.AsUInt32() ^ Vector256.LoadUnsafe(ref sr, (nuint)j)).AsSingle();
                             ref float dst = ref Unsafe.Add(ref o, start + j);

@@ -32,7 +32,9 @@ public static class Payload
         CodecId.ScaledSign => ScaledSign.RegistryName,
         CodecId.Rqm => RandomizedQuantization.RegistryName,
         CodecId.CountSketch => CountSketch.RegistryName,
+        CodecId.CountSketchBlocked => CountSketch.RegistryName,
         CodecId.Srht => Srht.RegistryName,
+        CodecId.SrhtBlocked => Srht.RegistryName,
         _ => $"codec 0x{(byte)codec:X2}",
     };
 
@@ -73,8 +75,10 @@ public static class Payload
             case CodecId.Qsgd: Qsgd.DecodeCore(payload, output, scale, accumulate); break;
             case CodecId.ScaledSign: ScaledSign.DecodeCore(payload, output, scale, accumulate); break;
             case CodecId.Rqm: RandomizedQuantization.DecodeCore(payload, output, scale, accumulate); break;
-            case CodecId.CountSketch: CountSketch.DecodeCore(payload, output, scale, accumulate); break;
-            case CodecId.Srht: Srht.DecodeCore(payload, output, scale, accumulate); break;
+            case CodecId.CountSketch:
+            case CodecId.CountSketchBlocked: CountSketch.DecodeCore(payload, output, scale, accumulate); break;
+            case CodecId.Srht:
+            case CodecId.SrhtBlocked: Srht.DecodeCore(payload, output, scale, accumulate); break;
             default: throw new PayloadFormatException("compressed", "codec id", $"unknown codec id 0x{(byte)header.Codec:X2}.");
         }
     }

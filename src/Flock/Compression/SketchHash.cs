@@ -35,6 +35,17 @@ internal static class SketchHash
         return h;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<uint> Fmix(Vector512<uint> h)
+    {
+        h ^= h >> 16;
+        h *= Vector512.Create(0x85EBCA6Bu);
+        h ^= h >> 13;
+        h *= Vector512.Create(0xC2B2AE35u);
+        h ^= h >> 16;
+        return h;
+    }
+
     /// <summary>The 32-bit hash of index <paramref name="i"/>.</summary>
     public static uint Hash(ulong seed, int i) => Fmix(Fmix((uint)i ^ (uint)seed) + (uint)(seed >> 32));
 
@@ -47,8 +58,26 @@ internal static class SketchHash
     public static uint SignMask(uint hash) => (hash * 0x2C1B3C6Du) & 0x80000000u;
 
     /// <summary>Hashes of indices start … start + hashes.Length − 1 (length a multiple of 8).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Fill(ulong seed, int start, Span<uint> hashes)
     {
+        int j0 = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var a5 = Vector512.Create((uint)seed);
+            var b5 = Vector512.Create((uint)(seed >> 32));
+            var idx5 = Vector512.Create((uint)start) + Vector512<uint>.Indices;
+            var sixteen = Vector512.Create(16u);
+            ref uint h0 = ref MemoryMarshal.GetReference(hashes);
+            for (; j0 + 16 <= hashes.Length; j0 += 16)
+            {
+                Fmix(Fmix(idx5 ^ a5) + b5).StoreUnsafe(ref h0, (nuint)j0);
+                idx5 += sixteen;
+            }
+            if (j0 == hashes.Length) return;
+            hashes = hashes[j0..];
+            start += j0;
+        }
         var a = Vector256.Create((uint)seed);
         var b = Vector256.Create((uint)(seed >> 32));
         var idx = Vector256.Create((uint)start) + Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
@@ -64,18 +93,38 @@ internal static class SketchHash
     /// Buckets (⌊h·s/2^32⌋, exact) and sign masks of indices start … start + buckets.Length − 1
     /// (length a multiple of 8).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FillBuckets(ulong seed, int start, int size, Span<int> buckets, Span<uint> signs)
     {
+        ref int bo = ref MemoryMarshal.GetReference(buckets);
+        ref uint so = ref MemoryMarshal.GetReference(signs);
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var a5 = Vector512.Create((uint)seed);
+            var b5 = Vector512.Create((uint)(seed >> 32));
+            var idx5 = Vector512.Create((uint)start) + Vector512<uint>.Indices;
+            var sixteen = Vector512.Create(16u);
+            var vs5 = Vector512.Create((ulong)(uint)size);
+            var signMul5 = Vector512.Create(0x2C1B3C6Du);
+            var signBit5 = Vector512.Create(0x80000000u);
+            for (; j + 16 <= buckets.Length; j += 16)
+            {
+                var h = Fmix(Fmix(idx5 ^ a5) + b5);
+                var (lo, hi) = Vector512.Widen(h);
+                Vector512.Narrow((lo * vs5) >> 32, (hi * vs5) >> 32).AsInt32().StoreUnsafe(ref bo, (nuint)j);
+                ((h * signMul5) & signBit5).StoreUnsafe(ref so, (nuint)j);
+                idx5 += sixteen;
+            }
+        }
         var a = Vector256.Create((uint)seed);
         var b = Vector256.Create((uint)(seed >> 32));
-        var idx = Vector256.Create((uint)start) + Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
+        var idx = Vector256.Create((uint)(start + j)) + Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
         var eight = Vector256.Create(8u);
         var vs = Vector256.Create((ulong)(uint)size);
         var signMul = Vector256.Create(0x2C1B3C6Du);
         var signBit = Vector256.Create(0x80000000u);
-        ref int bo = ref MemoryMarshal.GetReference(buckets);
-        ref uint so = ref MemoryMarshal.GetReference(signs);
-        for (int j = 0; j < buckets.Length; j += 8)
+        for (; j < buckets.Length; j += 8)
         {
             var h = Fmix(Fmix(idx ^ a) + b);
             var (lo, hi) = Vector256.Widen(h);

@@ -9,10 +9,18 @@ using Flock.Tensors;
 namespace Flock.Compression;
 
 /// <summary>
-/// Subsampled randomized Hadamard transform as a linear sketch R = √(d′/s)·P·H·D, with d′ the next
-/// power of two ≥ d (the input zero-padded), D a diagonal of random signs, H the orthonormal
-/// Walsh–Hadamard matrix (<see cref="WalshHadamard"/>, scaled by 1/√d′) and P a uniform sample of s
-/// distinct rows of the d′. E[RᵀR] = I, so the de-sketch Rᵀ(Rx) is an unbiased estimate of x. From
+/// Subsampled randomized Hadamard transform as a linear sketch R = √(d′/s)·P·H·D, with D a diagonal
+/// of random signs, H an orthonormal Walsh–Hadamard transform of length d′ ≥ d (the input
+/// zero-padded) and P a uniform sample of s distinct rows of the d′. By default H is block-diagonal:
+/// independent Hadamard transforms of <see cref="DefaultBlockLength"/> coordinates each
+/// (<see cref="WalshHadamard"/> scaled by 1/√b, d′ = d rounded up to a whole block), which costs
+/// O(d log b) instead of O(d′ log d′) with d′ the next power of two ≥ d, and needs no d′-long
+/// scratch; with <c>blockLength: 0</c> (or when d fits one block) H is the full transform of the
+/// next power of two ≥ d. With blocks, the s rows are stratified: split as evenly as possible over
+/// the blocks (<see cref="RowsInBlock"/>), and within block i one row is drawn uniformly in each of
+/// kᵢ consecutive strata (<see cref="BlockRowsOf"/>), its sketch entry scaled by √(stratum length).
+/// Either way H is orthonormal and E[PᵀS²P] = I for the sampling P with its scales S, so
+/// E[RᵀR] = I and the de-sketch Rᵀ(Rx) is an unbiased estimate of x. From
 /// "Improved Analysis of the Subsampled Randomized Hadamard Transform" (Tropp, 2011) and "Faster
 /// least squares approximation" (Drineas, Mahoney, Muthukrishnan &amp; Sarlós, 2011); used for
 /// gradients in the seed paper "Sketching for First Order Method: Efficient Algorithm for
@@ -26,10 +34,13 @@ namespace Flock.Compression;
 /// seeded with the seed (<see cref="RowsOf"/>).
 /// </para>
 /// <para>
-/// <b>Cost.</b> Encoding and decoding each run one in-place fast Walsh–Hadamard transform of
-/// length d′ (O(d′ log d′)) in a pooled scratch vector of d′ floats. <b>Payload</b> (after the
-/// header): the seed (uint64), s (int32, 0 ≤ s ≤ d′, ≥ 1 when d ≥ 1), then the s float32 sketch
-/// values in increasing row order. Stateless.
+/// <b>Cost.</b> Encoding signs, transforms and samples one block at a time (a block stays in L1
+/// or L2); decoding scatters the sampled values of a block, transforms it and applies the signs,
+/// skipping blocks with no sampled row. <b>Payload</b> (after the header), one transform
+/// (<see cref="CodecId.Srht"/>): the seed (uint64), s (int32, 0 ≤ s ≤ d′, ≥ 1 when d ≥ 1), then
+/// the s float32 sketch values in increasing row order; several blocks
+/// (<see cref="CodecId.SrhtBlocked"/>): the seed, log₂ of the block length (int32), s, then the
+/// values. Stateless.
 /// </para>
 /// </remarks>
 public sealed class Srht : ICompressor
@@ -40,27 +51,49 @@ public sealed class Srht : ICompressor
     /// <summary>Default ratio s/d.</summary>
     public const double DefaultRatio = 0.1;
 
+    /// <summary>Default length of the diagonal blocks of the transform (2^12 floats: 16 KB, an L1-resident transform).</summary>
+    public const int DefaultBlockLength = 1 << 12;
+
+    /// <summary>Largest transform length (the padded length of the full transform).</summary>
+    private const int MaxLength = 1 << 30;
+
     private readonly int _rows;
 
     /// <summary>Creates an SRHT sketch with s = ⌈ratio·d⌉ rows (at least 1, at most d′).</summary>
     /// <param name="ratio">Rows per entry, in (0, 1].</param>
     /// <param name="seedScope">Per-node or shared sketch matrices.</param>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ratio"/> is outside (0, 1].</exception>
-    public Srht(double ratio = DefaultRatio, SketchSeedScope seedScope = SketchSeedScope.PerNode)
+    /// <param name="blockLength">Length of the diagonal Hadamard blocks: a power of two ≥ 2, or 0 for one full-length transform.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ratio"/> is outside (0, 1], or <paramref name="blockLength"/> is neither 0 nor a power of two in [2, 2^30].</exception>
+    public Srht(double ratio = DefaultRatio, SketchSeedScope seedScope = SketchSeedScope.PerNode, int blockLength = DefaultBlockLength)
     {
         Ratio = CompressorCheck.Density(ratio, nameof(ratio));
         SeedScope = Enum.IsDefined(seedScope) ? seedScope : throw new ArgumentOutOfRangeException(nameof(seedScope), seedScope, "Invalid seed scope; must be PerNode or Shared.");
+        BlockLength = CheckBlockLength(blockLength);
     }
 
-    private Srht(int rows, SketchSeedScope seedScope)
+    private Srht(int rows, SketchSeedScope seedScope, int blockLength)
     {
         _rows = CompressorCheck.Count(rows, nameof(rows), "row count s");
         SeedScope = Enum.IsDefined(seedScope) ? seedScope : throw new ArgumentOutOfRangeException(nameof(seedScope), seedScope, "Invalid seed scope; must be PerNode or Shared.");
+        BlockLength = CheckBlockLength(blockLength);
     }
 
     /// <summary>Creates an SRHT sketch with a fixed number of rows, min(<paramref name="rows"/>, d′).</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> is less than 1.</exception>
-    public static Srht WithRows(int rows, SketchSeedScope seedScope = SketchSeedScope.PerNode) => new(rows, seedScope);
+    /// <param name="rows">Number of rows s (≥ 1).</param>
+    /// <param name="seedScope">Per-node or shared sketch matrices.</param>
+    /// <param name="blockLength">Length of the diagonal Hadamard blocks: a power of two ≥ 2, or 0 for one full-length transform.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rows"/> is less than 1, or <paramref name="blockLength"/> is neither 0 nor a power of two in [2, 2^30].</exception>
+    public static Srht WithRows(int rows, SketchSeedScope seedScope = SketchSeedScope.PerNode, int blockLength = DefaultBlockLength) => new(rows, seedScope, blockLength);
+
+    private static int CheckBlockLength(int blockLength)
+    {
+        if (blockLength != 0 && (blockLength < 2 || blockLength > MaxLength || !BitOperations.IsPow2(blockLength)))
+            throw new ArgumentOutOfRangeException(nameof(blockLength), blockLength, $"Invalid SRHT block length {blockLength}; must be 0 (one full transform) or a power of two in [2, 2^30].");
+        return blockLength;
+    }
+
+    /// <summary>Length of the diagonal Hadamard blocks (0: one full-length transform).</summary>
+    public int BlockLength { get; }
 
     /// <summary>The ratio s/d, or 0 when a fixed row count is used.</summary>
     public double Ratio { get; }
@@ -75,14 +108,36 @@ public sealed class Srht : ICompressor
     public string Name => RegistryName;
 
     /// <inheritdoc />
+    /// <remarks>A vector transformed in several blocks is written as <see cref="CodecId.SrhtBlocked"/> (its body also records the block length).</remarks>
     public CodecId Codec => CodecId.Srht;
 
     /// <inheritdoc />
     public string Description =>
         (_rows > 0 ? $"srht: s = {_rows} rows" : $"srht: s = ⌈{Ratio.ToString(CultureInfo.InvariantCulture)}·d⌉ rows")
-        + $" of a {(SeedScope == SketchSeedScope.Shared ? "shared" : "per-node")} randomized Hadamard transform per round";
+        + $" of a {(SeedScope == SketchSeedScope.Shared ? "shared" : "per-node")} randomized Hadamard transform per round"
+        + (BlockLength > 0 ? $" (blocks of {BlockLength})" : " (full length)");
 
-    /// <summary>The padded length d′: the next power of two ≥ d (1 for d ≤ 1).</summary>
+    /// <summary>
+    /// The block length b used for a vector of <paramref name="dimension"/> entries: the configured
+    /// block length, or the full padded length <see cref="PaddedLength"/> when that is smaller or
+    /// when <see cref="BlockLength"/> is 0 (one block then: the classic SRHT).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is negative or above 2^30.</exception>
+    public int BlockLengthFor(int dimension)
+    {
+        int full = PaddedLength(dimension);
+        return BlockLength == 0 ? full : Math.Min(BlockLength, full);
+    }
+
+    /// <summary>The transform length d′ for a vector of <paramref name="dimension"/> entries: d rounded up to a whole number of blocks.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is negative or above 2^30.</exception>
+    public int TransformLength(int dimension)
+    {
+        int b = BlockLengthFor(dimension);
+        return (int)(((long)dimension + b - 1) / b * b);
+    }
+
+    /// <summary>The padded length of the full transform: the next power of two ≥ d (1 for d ≤ 1).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is negative or above 2^30.</exception>
     public static int PaddedLength(int dimension)
     {
@@ -95,7 +150,7 @@ public sealed class Srht : ICompressor
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is negative or too large.</exception>
     public int Rows(int dimension)
     {
-        int padded = PaddedLength(dimension);
+        int padded = TransformLength(dimension);
         if (dimension == 0) return 0;
         return Math.Min(padded, _rows > 0 ? _rows : CompressorCheck.CountFromDensity(Ratio, dimension));
     }
@@ -123,34 +178,63 @@ public sealed class Srht : ICompressor
     }
 
     /// <inheritdoc />
-    public int MaxEncodedLength(int dimension) => CompressorCheck.Length(PayloadHeader.Length + 12 + 4L * Rows(dimension), dimension, "payload");
+    public int MaxEncodedLength(int dimension) =>
+        CompressorCheck.Length(PayloadHeader.Length + 12 + (IsBlocked(dimension) ? 4 : 0) + 4L * Rows(dimension), dimension, "payload");
+
+    /// <summary>Whether a vector of this dimension is transformed in several blocks (the <see cref="CodecId.SrhtBlocked"/> payload).</summary>
+    private bool IsBlocked(int dimension) => BlockLengthFor(dimension) < TransformLength(dimension);
 
     /// <inheritdoc />
     public int Encode(ReadOnlySpan<float> input, Span<float> state, Span<byte> destination, in CompressionContext context)
     {
         CompressorCheck.EncodeArguments(this, input, state, destination);
-        int d = input.Length, s = Rows(d), padded = PaddedLength(d);
+        int d = input.Length, s = Rows(d), b = BlockLengthFor(d), padded = TransformLength(d);
+        bool blocked = IsBlocked(d);
         ulong seed = SeedFor(context);
-        var writer = new PayloadWriter(destination, CodecId.Srht, d);
+        var writer = new PayloadWriter(destination, blocked ? CodecId.SrhtBlocked : CodecId.Srht, d);
         writer.WriteUInt64(seed);
+        if (blocked) writer.WriteInt32(BitOperations.Log2((uint)b));
         writer.WriteInt32(s);
         var values = MemoryMarshal.Cast<byte, float>(destination.Slice(writer.Position, 4 * s));
-        float[] scratch = ArrayPool<float>.Shared.Rent(padded);
-        int[] rows = ArrayPool<int>.Shared.Rent(Math.Max(s, 1));
+        int blocks = padded / b;
+        float[] scratch = ArrayPool<float>.Shared.Rent(b);
+        int[] rows = ArrayPool<int>.Shared.Rent(Math.Max(blocked ? (s + blocks - 1) / blocks : s, 1));
+        int[] lengths = ArrayPool<int>.Shared.Rent(blocked ? (s + blocks - 1) / blocks : 1);
         try
         {
-            var z = scratch.AsSpan(0, padded);
-            ApplySigns(seed, input, z[..d], 1f, accumulate: false);
-            z[d..].Clear();
-            WalshHadamard.Transform(z);
-            RowsOf(seed, padded, rows.AsSpan(0, s));
-            float norm = (float)(1.0 / Math.Sqrt(s));
-            for (int j = 0; j < s; j++) values[j] = z[rows[j]] * norm;
+            var z = scratch.AsSpan(0, b);
+            int o = 0;
+            for (int block = 0; block < blocks; block++)
+            {
+                int k = blocked ? RowsInBlock(s, blocks, block) : s;
+                if (k == 0) continue;
+                int start = block * b, len = Math.Min(b, d - start);
+                var r = rows.AsSpan(0, k);
+                ApplySigns(seed, start, input.Slice(start, len), z[..len], 1f, accumulate: false);
+                z[len..].Clear();
+                WalshHadamard.Transform(z);
+                if (blocked)
+                {
+                    // Row j of block i is √(nⱼ/b)·(H·Dᵢ·x)[rⱼ] (H unnormalized), nⱼ its stratum's length.
+                    var n = lengths.AsSpan(0, k);
+                    ForEachBlockRow(seed, block, b, k, r, n);
+                    float inv = (float)(1.0 / b);
+                    for (int j = 0; j < k; j++) values[o + j] = z[r[j]] * MathF.Sqrt(n[j] * inv);
+                }
+                else
+                {
+                    RowsOf(seed, padded, r);
+                    float norm = (float)(1.0 / Math.Sqrt(k));
+                    for (int j = 0; j < k; j++) values[o + j] = z[r[j]] * norm;
+                }
+                o += k;
+            }
         }
         finally
         {
             ArrayPool<float>.Shared.Return(scratch);
             ArrayPool<int>.Shared.Return(rows);
+            ArrayPool<int>.Shared.Return(lengths);
         }
         return writer.Position + 4 * s;
     }
@@ -164,10 +248,21 @@ public sealed class Srht : ICompressor
     internal static void DecodeCore(ReadOnlySpan<byte> payload, Span<float> output, float scale, bool accumulate)
     {
         int d = output.Length;
-        var reader = Payload.OpenForDecode(payload, CodecId.Srht, d);
-        if (d > 1 << 30) throw reader.Error("dimension", $"dimension {d} is above the SRHT limit of 2^30.");
-        int padded = PaddedLength(d);
+        bool blocked = payload.Length > 0 && payload[0] == (byte)CodecId.SrhtBlocked;
+        var reader = Payload.OpenForDecode(payload, blocked ? CodecId.SrhtBlocked : CodecId.Srht, d);
+        if (d > MaxLength) throw reader.Error("dimension", $"dimension {d} is above the SRHT limit of 2^30.");
+        int full = PaddedLength(d);
         ulong seed = reader.ReadUInt64("seed");
+        int b = full;
+        if (blocked)
+        {
+            int log = reader.ReadInt32("block length");
+            // Several blocks means 2 ≤ b < the full padded length.
+            if (log < 1 || log > 29 || (1 << log) >= full)
+                throw reader.Error("block length", $"log₂ block length {log} is outside [1, {BitOperations.Log2((uint)Math.Max(full, 1)) - 1}] for dimension {d} (a block must be shorter than the padded length {full}).");
+            b = 1 << log;
+        }
+        int padded = (int)(((long)d + b - 1) / b * b);
         int s = reader.ReadInt32("rows");
         if (s < (d == 0 ? 0 : 1) || s > (d == 0 ? 0 : padded))
             throw reader.Error("rows", $"s = {s} rows is outside [{(d == 0 ? 0 : 1)}, {(d == 0 ? 0 : padded)}] for dimension {d} (padded length {padded}).");
@@ -175,27 +270,150 @@ public sealed class Srht : ICompressor
         reader.End();
         if (d == 0) return;
 
-        float[] scratch = ArrayPool<float>.Shared.Rent(padded);
-        int[] rows = ArrayPool<int>.Shared.Rent(s);
+        int blocks = padded / b;
+        float[] scratch = ArrayPool<float>.Shared.Rent(b);
+        int[] rows = ArrayPool<int>.Shared.Rent(blocked ? (s + blocks - 1) / blocks : s);
+        int[] lengths = ArrayPool<int>.Shared.Rent(blocked ? (s + blocks - 1) / blocks : 1);
         try
         {
-            var z = scratch.AsSpan(0, padded);
-            z.Clear();
-            RowsOf(seed, padded, rows.AsSpan(0, s));
-            float norm = (float)(1.0 / Math.Sqrt(s));
-            for (int j = 0; j < s; j++) z[rows[j]] = values[j] * norm;
-            WalshHadamard.Transform(z);
-            ApplySigns(seed, z[..d], output, scale, accumulate);
+            var z = scratch.AsSpan(0, b);
+            int o = 0;
+            for (int block = 0; block < blocks; block++)
+            {
+                int k = blocked ? RowsInBlock(s, blocks, block) : s;
+                int start = block * b, len = Math.Min(b, d - start);
+                if (k == 0)
+                {
+                    // No sampled row in this block: its part of Rᵀy is zero.
+                    if (!accumulate) output.Slice(start, len).Clear();
+                    continue;
+                }
+                var r = rows.AsSpan(0, k);
+                z.Clear();
+                if (blocked)
+                {
+                    var n = lengths.AsSpan(0, k);
+                    ForEachBlockRow(seed, block, b, k, r, n);
+                    float inv = (float)(1.0 / b);
+                    for (int j = 0; j < k; j++) z[r[j]] = values[o + j] * MathF.Sqrt(n[j] * inv);
+                }
+                else
+                {
+                    RowsOf(seed, padded, r);
+                    float norm = (float)(1.0 / Math.Sqrt(k));
+                    for (int j = 0; j < k; j++) z[r[j]] = values[o + j] * norm;
+                }
+                o += k;
+                WalshHadamard.Transform(z);
+                ApplySigns(seed, start, z[..len], output.Slice(start, len), scale, accumulate);
+            }
         }
         finally
         {
             ArrayPool<float>.Shared.Return(scratch);
             ArrayPool<int>.Shared.Return(rows);
+            ArrayPool<int>.Shared.Return(lengths);
         }
     }
 
-    /// <summary>output = D·x (or output + scale·D·x).</summary>
-    private static void ApplySigns(ulong seed, ReadOnlySpan<float> x, Span<float> output, float scale, bool accumulate)
+    /// <summary>
+    /// Rows sampled in block <paramref name="block"/> of <paramref name="blocks"/> when s rows are
+    /// spread over the blocks of a blocked transform: s is split as evenly as possible,
+    /// ⌊(i+1)·s/blocks⌋ − ⌊i·s/blocks⌋ (stratified sampling; each block is scaled by its own count,
+    /// so E[RᵀR] = I still holds).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="block"/> is outside [0, blocks) or a count is negative.</exception>
+    public static int RowsInBlock(int rows, int blocks, int block)
+    {
+        if (rows < 0) throw new ArgumentOutOfRangeException(nameof(rows), rows, "Invalid row count: must be ≥ 0.");
+        if ((uint)block >= (uint)blocks) throw new ArgumentOutOfRangeException(nameof(block), block, $"Invalid block {block}; must be in [0, {blocks}).");
+        return (int)((block + 1L) * rows / blocks - (long)block * rows / blocks);
+    }
+
+    /// <summary>
+    /// The sampled rows (increasing offsets within the block) of block <paramref name="block"/> of a
+    /// blocked transform, k = rows.Length of them, by jittered (stratified) sampling: [0, b) is cut
+    /// into k consecutive strata, the first b mod k of ⌊b/k⌋ + 1 rows and the others of ⌊b/k⌋
+    /// (<see cref="StratumLength"/>), and one row is drawn uniformly in each by hashing (seed, block,
+    /// stratum). Row j of the sketch is scaled by √nⱼ (relative to the orthonormal transform) with nⱼ its stratum's length, so that
+    /// E[Σⱼ nⱼ·e_{rⱼ}e_{rⱼ}ᵀ] = I: unbiased like a uniform sample, with exactly one hash per row.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="rows"/> is longer than <paramref name="blockLength"/>.</exception>
+    public static void BlockRowsOf(ulong seed, int block, int blockLength, Span<int> rows)
+    {
+        int k = rows.Length;
+        if (k > blockLength) throw new ArgumentException($"Cannot sample {k} distinct rows out of {blockLength}.", nameof(rows));
+        ForEachBlockRow(seed, block, blockLength, k, rows, default);
+    }
+
+    /// <summary>Length of stratum <paramref name="stratum"/> when <paramref name="blockLength"/> rows are cut into <paramref name="strata"/> strata (see <see cref="BlockRowsOf"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="stratum"/> is outside [0, strata) or strata is outside [1, blockLength].</exception>
+    public static int StratumLength(int blockLength, int strata, int stratum)
+    {
+        if (strata < 1 || strata > blockLength) throw new ArgumentOutOfRangeException(nameof(strata), strata, $"Invalid number of strata {strata}; must be in [1, {blockLength}].");
+        if ((uint)stratum >= (uint)strata) throw new ArgumentOutOfRangeException(nameof(stratum), stratum, $"Invalid stratum {stratum}; must be in [0, {strata}).");
+        return blockLength / strata + (stratum < blockLength % strata ? 1 : 0);
+    }
+
+    /// <summary>Writes the k rows of a block and, if <paramref name="lengths"/> is not empty, their strata's lengths.</summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForEachBlockRow(ulong seed, int block, int b, int k, Span<int> rows, Span<int> lengths)
+    {
+        if (k == 0) return;
+        if (rows.Length < k || (!lengths.IsEmpty && lengths.Length < k)) throw new ArgumentException($"Row buffers shorter than the {k} rows.", nameof(rows));
+        ulong blockSeed = Mix64(Mix64(seed ^ 0x424C4B52UL) + (ulong)block);
+        int q = b / k, rem = b % k, start = 0;
+        bool withLengths = !lengths.IsEmpty;
+        Span<uint> hashes = stackalloc uint[SketchHash.Chunk];
+        ref int rr = ref MemoryMarshal.GetReference(rows);
+        ref int lr = ref MemoryMarshal.GetReference(lengths);
+        ref uint hr = ref MemoryMarshal.GetReference(hashes);
+        for (int first = 0; first < k; first += SketchHash.Chunk)
+        {
+            int len = Math.Min(SketchHash.Chunk, k - first);
+            SketchHash.Fill(blockSeed, first, hashes[..((len + 7) & ~7)]);
+            int t0 = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                // Row j = j·q + min(j, rem) + ⌊h·nⱼ/2^32⌋ with nⱼ = q + (j < rem), eight at a time.
+                var vq = Vector256.Create((uint)q);
+                var vrem = Vector256.Create((uint)rem);
+                var iota = Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
+                for (; t0 + 8 <= len; t0 += 8)
+                {
+                    var jv = Vector256.Create((uint)(first + t0)) + iota;
+                    var nv = vq - Vector256.LessThan(jv, vrem);
+                    var sv = jv * vq + Vector256.Min(jv, vrem);
+                    var (hlo, hhi) = Vector256.Widen(Vector256.LoadUnsafe(ref hr, (nuint)t0));
+                    var (nlo, nhi) = Vector256.Widen(nv);
+                    var bucket = Vector256.Narrow((hlo * nlo) >> 32, (hhi * nhi) >> 32);
+                    (sv + bucket).AsInt32().StoreUnsafe(ref rr, (nuint)(first + t0));
+                    if (withLengths) nv.AsInt32().StoreUnsafe(ref lr, (nuint)(first + t0));
+                }
+                start = (first + t0) * q + Math.Min(first + t0, rem);
+            }
+            for (int t = t0; t < len; t++)
+            {
+                int j = first + t;
+                int n = q + (j < rem ? 1 : 0);
+                Unsafe.Add(ref rr, j) = start + (int)(((ulong)Unsafe.Add(ref hr, t) * (uint)n) >> 32);
+                if (withLengths) Unsafe.Add(ref lr, j) = n;
+                start += n;
+            }
+        }
+    }
+
+    /// <summary>The SplitMix64 finalizer (Steele, Lea &amp; Flood, 2014): a bijective 64-bit mix.</summary>
+    private static ulong Mix64(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>output = D·x (or output + scale·D·x) for the coordinates first, first + 1, … of the whole vector.</summary>
+    private static void ApplySigns(ulong seed, int first, ReadOnlySpan<float> x, Span<float> output, float scale, bool accumulate)
     {
         int d = x.Length;
         Span<uint> hashes = stackalloc uint[SketchHash.Chunk];
@@ -205,7 +423,7 @@ public sealed class Srht : ICompressor
         for (int start = 0; start < d; start += SketchHash.Chunk)
         {
             int len = Math.Min(SketchHash.Chunk, d - start);
-            SketchHash.Fill(seed, start, hashes[..((len + 7) & ~7)]);
+            SketchHash.Fill(seed, first + start, hashes[..((len + 7) & ~7)]);
             int j = 0;
             for (; j <= len - 8; j += 8)
             {

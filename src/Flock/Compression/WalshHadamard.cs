@@ -46,6 +46,7 @@ public static class WalshHadamard
     /// column panels of the (n/b)×b row-major view. b is chosen so that there are at most
     /// <see cref="MaxRows"/> rows: a panel then touches few enough pages to stay in the TLB.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformRecursive(ref float r, int n)
     {
         if (n <= BlockLength)
@@ -64,6 +65,7 @@ public static class WalshHadamard
     private const int MaxRows = 1024;
 
     /// <summary>All levels with strides below <paramref name="length"/> on one contiguous block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformBlock(ref float p, int length)
     {
         var s1 = Vector256.Create(1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f);
@@ -85,6 +87,7 @@ public static class WalshHadamard
     /// [0, <paramref name="columns"/>) of each row group (or all of each stride when
     /// <paramref name="columnsAreStride"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Levels(ref float p, int total, int firstStride, int columns, bool columnsAreStride)
     {
         int h = firstStride;
@@ -109,6 +112,7 @@ public static class WalshHadamard
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Radix8(ref float p, int h, int cols)
     {
         nuint s = (nuint)h;
@@ -166,6 +170,7 @@ public static class WalshHadamard
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Radix4(ref float p, int h, int cols)
     {
         nuint s = (nuint)h;
@@ -184,6 +189,7 @@ public static class WalshHadamard
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Radix2(ref float p, int h, int cols)
     {
         nuint s = (nuint)h;

@@ -71,6 +71,7 @@ public sealed class Sgd : IOptimizer
     /// <param name="learningRate">η.</param>
     /// <param name="weightDecay">Coupled weight decay λ (0 for none).</param>
     /// <exception cref="ArgumentException">The lengths differ.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Update(Span<float> parameters, ReadOnlySpan<float> gradient, float learningRate, float weightDecay)
     {
         Check.SameLength(parameters.Length, gradient.Length, nameof(gradient), "gradient");

@@ -93,7 +93,7 @@ public static partial class Gemm
                     GemmSkinny512.Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
                     break;
                 case GemmPath.Vector512 when dot:
-                    GemmDriver.RunDot<GemmDot512>(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+                    GemmDotWide512.Run(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
                     break;
                 case GemmPath.Vector256 when dot:
                     GemmDriver.RunDot<GemmDot256>(m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Flock.Models.Engine;
 using Flock.Tensors;
 
@@ -65,15 +64,7 @@ public sealed class Linear : Layer
     {
         int n = _outFeatures;
         Gemm.Multiply(false, true, a.Batch, n, _in, 1f, a.Input, _in, _w.Slice(a.Parameters), _in, 0f, a.Output, n);
-        if (_b is not null)
-        {
-            var b = _b.Slice(a.Parameters);
-            for (int i = 0; i < a.Batch; i++)
-            {
-                var row = a.Output.Slice(i * n, n);
-                TensorPrimitives.Add(row, b, row);
-            }
-        }
+        if (_b is not null) ElementwiseKernels.AddToRows(a.Output.Slice(0, a.Batch * n), _b.Slice(a.Parameters));
     }
 
     /// <inheritdoc />
@@ -84,9 +75,7 @@ public sealed class Linear : Layer
         Gemm.Multiply(true, false, n, _in, a.Batch, 1f, a.OutputGradient, n, a.Input, _in, 0f, _w.Slice(a.ParameterGradient), _in);
         if (_b is not null)
         {
-            var db = _b.Slice(a.ParameterGradient);
-            a.OutputGradient.Slice(0, n).CopyTo(db);
-            for (int i = 1; i < a.Batch; i++) TensorPrimitives.Add(db, a.OutputGradient.Slice(i * n, n), db);
+            ElementwiseKernels.SumRows(a.OutputGradient.Slice(0, a.Batch * n), _b.Slice(a.ParameterGradient));
         }
         if (!a.InputGradient.IsEmpty)
             Gemm.Multiply(false, false, a.Batch, _in, n, 1f, a.OutputGradient, n, _w.Slice(a.Parameters), _in, 0f, a.InputGradient, _in);

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Flock.Models.Engine;
 using Flock.Tensors;
 
@@ -14,7 +13,7 @@ public sealed class ReLU : Layer
     protected override TensorShape OnBuild(TensorShape input, ParameterLayoutBuilder layout) => input;
 
     /// <inheritdoc />
-    public override void Forward(in ForwardArgs a) => TensorPrimitives.Max(a.Input, 0f, a.Output);
+    public override void Forward(in ForwardArgs a) => ElementwiseKernels.Relu(a.Input, a.Output);
 
     /// <inheritdoc />
     public override void Backward(in BackwardArgs a)
