@@ -50,12 +50,16 @@ public static class SimBench
             double t = double.Parse(py["pytorch_seconds_per_round"], CultureInfo.InvariantCulture);
             torch.Add(t);
             Console.WriteLine($"run {r + 1}: flock {BenchUtil.F(sec, 4)} s/round (loop {BenchUtil.F(stats.LoopSeconds, 3)} s, callbacks {BenchUtil.F(stats.CallbackSeconds, 3)} s, " +
-                $"job wait {BenchUtil.F(stats.JobWaitSeconds, 3)} s, evaluation {BenchUtil.F(stats.EvaluationSeconds, 3)} s, {stats.Events} events), pytorch {BenchUtil.F(t, 4)} s/round");
+                $"job wait {BenchUtil.F(stats.JobWaitSeconds, 3)} s, evaluation {BenchUtil.F(stats.EvaluationSeconds, 3)} s, {stats.Events} events, " +
+                $"GC pauses {BenchUtil.F(LastGc.Pause.TotalSeconds, 3)} s in {LastGc.Gen2} gen-2 collections), pytorch {BenchUtil.F(t, 4)} s/round");
         }
         double f = BenchUtil.Median(flock), tm = BenchUtil.Median(torch), sh = BenchUtil.Median(shares);
         Console.WriteLine($"flock_vs_pytorch={BenchUtil.F(tm / f, 2)} flock_seconds_per_round={BenchUtil.F(f, 4)} pytorch_seconds_per_round={BenchUtil.F(tm, 4)} overhead_share={BenchUtil.F(sh, 3)}");
         return 0;
     }
+
+    /// <summary>GC pause time and gen-2 collections of the last Flock run.</summary>
+    private static (TimeSpan Pause, int Gen2) LastGc;
 
     private static (double SecondsPerRound, SimulationStatistics Stats) FlockRound(Dataset train, ulong seed, int rounds)
     {
@@ -85,8 +89,11 @@ public static class SimBench
         // for a final metrics row, work the PyTorch loop does not do) is counted.
         var reached = new Dictionary<long, double>();
         sim.Progress += p => reached.TryAdd(p.Round, p.WallSeconds);
+        var pause0 = GC.GetTotalPauseDuration();
+        int gen2 = GC.CollectionCount(2);
         var sw = Stopwatch.StartNew();
         sim.Run();
+        LastGc = (GC.GetTotalPauseDuration() - pause0, GC.CollectionCount(2) - gen2);
         double perRound = rounds >= 4 && reached.TryGetValue(1, out double t1) && reached.TryGetValue(rounds - 1, out double tLast)
             ? (tLast - t1) / (rounds - 2)
             : sw.Elapsed.TotalSeconds / rounds;
