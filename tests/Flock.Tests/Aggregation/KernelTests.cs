@@ -308,13 +308,25 @@ public unsafe class KernelTests
     [Fact]
     public void Scratch_pool_hands_out_distinct_arrays_to_nested_rentals()
     {
-        var a = ScratchPool<float>.Rent(100);
-        var b = ScratchPool<float>.Rent(100);
-        Assert.NotSame(a, b);
-        ScratchPool<float>.Return(a);
-        ScratchPool<float>.Return(b);
-        var c = ScratchPool<float>.Rent(50);
-        Assert.True(ReferenceEquals(c, a) || ReferenceEquals(c, b));
-        ScratchPool<float>.Return(c);
+        // The pool is per thread: use a fresh thread so arrays other tests left behind do not interfere.
+        Exception? failure = null;
+        var t = new Thread(() =>
+        {
+            try
+            {
+                var a = ScratchPool<float>.Rent(100);
+                var b = ScratchPool<float>.Rent(100);
+                Assert.NotSame(a, b);
+                ScratchPool<float>.Return(a);
+                ScratchPool<float>.Return(b);
+                var c = ScratchPool<float>.Rent(50);
+                Assert.True(ReferenceEquals(c, a) || ReferenceEquals(c, b));
+                ScratchPool<float>.Return(c);
+            }
+            catch (Exception ex) { failure = ex; }
+        });
+        t.Start();
+        t.Join();
+        if (failure is not null) throw failure;
     }
 }
