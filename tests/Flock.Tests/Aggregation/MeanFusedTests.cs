@@ -45,3 +45,30 @@ public class MeanFusedTests
         Assert.Equal(new float[] { 2, 4 }, output);
     }
 }
+
+public class MeanLongVectorTests
+{
+    [Theory]
+    [InlineData(1 << 16)]
+    [InlineData((1 << 17) + 37)]
+    [InlineData(300_001)]
+    public void Long_vectors_are_bit_identical_to_one_pass_per_input(int d)
+    {
+        var rng = new Flock.Tensors.Rng((ulong)d);
+        var xs = Enumerable.Range(0, 5).Select(_ => { var a = new float[d]; rng.FillGaussian(a); return a; }).ToArray();
+        float[] w = { 0.2f, 0.3f, 0f, 0.1f, 0.4f };
+        var got = new float[d];
+        Flock.Aggregation.Mean.Instance.Aggregate(xs.Select(x => (ReadOnlyMemory<float>)x).ToArray(), w, got);
+        double total = w.Sum(v => (double)v);
+        var expected = new float[d];
+        bool first = true;
+        for (int i = 0; i < xs.Length; i++)
+        {
+            if (w[i] == 0) continue;
+            float c = (float)(w[i] / total);
+            for (int j = 0; j < d; j++) expected[j] = first ? xs[i][j] * c : expected[j] + xs[i][j] * c;
+            first = false;
+        }
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), got.Select(BitConverter.SingleToInt32Bits));
+    }
+}
