@@ -407,7 +407,7 @@ public sealed class DSgdNode : INodeBehavior
         while (_inbox.Count > 0 && _inbox.Keys.First() < round) _inbox.Remove(_inbox.Keys.First());
         _phase = Phase.Training;
         _byzantine?.BeginRound(context, round, _model.Parameters);
-        context.StartTraining(new TrainingJob(_model, _learner, _optimizer, _data, _options.LocalSteps, _options.BatchSize, round));
+        context.StartTraining(new TrainingJob(_model, _learner, _optimizer, _data, _options.LocalSteps, _options.BatchSize, round) { SnapshotParameters = _byzantine is null });
     }
 
     /// <inheritdoc />
@@ -421,7 +421,10 @@ public sealed class DSgdNode : INodeBehavior
             TryCraft(context);
             return;
         }
-        var message = Message.WithModel(DSgd.ModelKind, _round, _model.Parameters);
+        // The job copied the trained model on its worker thread; after a resume it did not.
+        var message = result.Snapshot is { } snapshot && snapshot.Length == _model.ParameterCount
+            ? new Message(DSgd.ModelKind, _round, snapshot)
+            : Message.WithModel(DSgd.ModelKind, _round, _model.Parameters);
         foreach (int j in _row.Neighbors) context.Send(j, message);
         EnterWaiting(context);
     }

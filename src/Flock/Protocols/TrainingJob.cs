@@ -73,6 +73,14 @@ public class TrainingJob
     /// <summary>Number of local steps.</summary>
     public int Steps { get; }
 
+    /// <summary>
+    /// When true, the job copies the trained parameters into <see cref="TrainingResult.Snapshot"/>
+    /// on the worker thread, so a protocol can send them without copying on the simulator's
+    /// single event-loop thread. A result restored from a checkpoint has no snapshot: callers fall
+    /// back to copying.
+    /// </summary>
+    public bool SnapshotParameters { get; init; }
+
     /// <summary>Minibatch size.</summary>
     public int BatchSize { get; }
 
@@ -114,7 +122,13 @@ public class TrainingJob
             lossSum += ComputeLossAndGradient(parameters, pos, grad, dropout);
             Optimizer.Step(parameters, grad, state, ++step);
         }
-        return new TrainingResult(Round, Steps, lossSum / Steps);
+        float[]? snapshot = null;
+        if (SnapshotParameters)
+        {
+            snapshot = GC.AllocateUninitializedArray<float>(p);
+            parameters.AsSpan(0, p).CopyTo(snapshot);
+        }
+        return new TrainingResult(Round, Steps, lossSum / Steps, snapshot);
     }
 
     /// <summary>

@@ -4,4 +4,5 @@ namespace Flock.Protocols;
 /// <param name="Round">The job's round (its random-stream key).</param>
 /// <param name="Steps">Local steps taken.</param>
 /// <param name="MeanLoss">Mean minibatch training loss over the steps (NaN for 0 steps).</param>
-public readonly record struct TrainingResult(long Round, int Steps, double MeanLoss);
+/// <param name="Snapshot">A copy of the trained parameters when the job was asked for one (<see cref="TrainingJob.SnapshotParameters"/>), else null.</param>
+public readonly record struct TrainingResult(long Round, int Steps, double MeanLoss, float[]? Snapshot = null);
