@@ -89,6 +89,8 @@ public static class ExperimentRunner
         {
             ["events"] = st.Events, ["jobs"] = st.JobsStarted, ["loop_seconds"] = Num(st.LoopSeconds), ["callback_seconds"] = Num(st.CallbackSeconds),
             ["job_wait_seconds"] = Num(st.JobWaitSeconds), ["evaluation_seconds"] = Num(st.EvaluationSeconds),
+            ["aggregation_seconds"] = Num(st.AggregationSeconds), ["overhead_seconds"] = Num(st.OverheadSeconds),
+            ["overhead_share"] = Num(st.LoopSeconds > 0 ? st.OverheadSeconds / st.LoopSeconds : 0),
         };
         File.WriteAllText(Path.Combine(directory, SummaryFile), JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         Plots.AccuracyPlots(new[] { (experiment.Name, all) }, directory);

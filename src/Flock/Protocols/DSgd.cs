@@ -560,8 +560,10 @@ public sealed class DSgdNode : INodeBehavior
             if (self < 0) { self = idx; inputs[idx] = parameters; weights[idx] = row.SelfWeight; }
             int p = parameters.Length;
             var mix = t_mix is { } t && t.Length >= p ? t : (t_mix = new float[p]);
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             _mixer.Mix(inputs, weights, self, mix.AsSpan(0, p), context, _round);
             mix.AsSpan(0, p).CopyTo(parameters);
+            context.AddAggregationTime(System.Diagnostics.Stopwatch.GetTimestamp() - t0);
         }
         _phase = Phase.Idle;
         context.CompleteRound(_round);

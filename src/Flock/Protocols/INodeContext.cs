@@ -57,4 +57,11 @@ public interface INodeContext
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="round"/> is not above the last reported round.</exception>
     /// <exception cref="InvalidOperationException">The behaviour does not report rounds, or a training job is running.</exception>
     void CompleteRound(long round, bool succeeded = true);
+
+    /// <summary>
+    /// Tells the host that <paramref name="stopwatchTicks"/> (<see cref="System.Diagnostics.Stopwatch"/> ticks)
+    /// of the current callback were spent in an aggregation kernel, so the host can report its own
+    /// overhead apart from the learning work. Optional: the default ignores it.
+    /// </summary>
+    void AddAggregationTime(long stopwatchTicks) { }
 }

@@ -88,4 +88,9 @@ public readonly record struct SimulationResult(StopReason Reason, long Round, do
 /// <param name="CallbackSeconds">Wall seconds in behaviour callbacks (protocol logic, aggregation, snapshots).</param>
 /// <param name="JobWaitSeconds">Wall seconds the loop waited for (or ran inline) training jobs.</param>
 /// <param name="EvaluationSeconds">Wall seconds the loop spent evaluating or waiting for evaluations.</param>
-public readonly record struct SimulationStatistics(long Events, long JobsStarted, double LoopSeconds, double CallbackSeconds, double JobWaitSeconds, double EvaluationSeconds);
+/// <param name="AggregationSeconds">Wall seconds of callbacks spent in aggregation kernels, as protocols report them (<see cref="Flock.Protocols.INodeContext.AddAggregationTime"/>).</param>
+public readonly record struct SimulationStatistics(long Events, long JobsStarted, double LoopSeconds, double CallbackSeconds, double JobWaitSeconds, double EvaluationSeconds, double AggregationSeconds = 0)
+{
+    /// <summary>Loop time spent on none of: waiting for training jobs, evaluation, aggregation kernels — the simulator's own overhead (plus protocol bookkeeping).</summary>
+    public double OverheadSeconds => Math.Max(0, LoopSeconds - JobWaitSeconds - EvaluationSeconds - AggregationSeconds);
+}

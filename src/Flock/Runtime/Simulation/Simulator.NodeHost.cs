@@ -69,6 +69,8 @@ public sealed partial class Simulator
             return timerId;
         }
 
+        public void AddAggregationTime(long stopwatchTicks) => sim._aggregationTicks += stopwatchTicks;
+
         public void CancelTimer(long timerId)
         {
             CheckActive();

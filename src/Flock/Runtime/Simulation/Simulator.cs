@@ -57,7 +57,7 @@ public sealed partial class Simulator
     private Stopwatch? _wall;
     private readonly List<MetricsRow> _pendingRows = new();
     private readonly List<SimulationProgress> _pendingProgress = new();
-    private long _events, _jobsStarted, _loopTicks, _callbackTicks, _jobWaitTicks, _evalTicks;
+    private long _events, _jobsStarted, _loopTicks, _callbackTicks, _jobWaitTicks, _evalTicks, _aggregationTicks;
 
     /// <summary>Creates a simulator for <paramref name="nodes"/> (node i runs <c>nodes[i]</c>).</summary>
     /// <exception cref="ArgumentException">No nodes, a null behaviour, or invalid options, faults or excluded nodes (the message names the bad value).</exception>
@@ -142,7 +142,7 @@ public sealed partial class Simulator
     public bool IsUp(int node) => Node(node).Up;
 
     /// <summary>Where the loop's wall time went so far.</summary>
-    public SimulationStatistics Statistics => new(_events, _jobsStarted, Seconds(_loopTicks), Seconds(_callbackTicks), Seconds(_jobWaitTicks), Seconds(_evalTicks));
+    public SimulationStatistics Statistics => new(_events, _jobsStarted, Seconds(_loopTicks), Seconds(_callbackTicks), Seconds(_jobWaitTicks), Seconds(_evalTicks), Seconds(_aggregationTicks));
 
     private double WallSeconds => _wallOffset + (_wall?.Elapsed.TotalSeconds ?? 0);
 
