@@ -115,6 +115,7 @@ public class ExperimentRunTests
     [InlineData("nodes = 0\n[protocol]\nname = \"fedavg\"", "'nodes' = 0", "≥ 1")]
     [InlineData("[aggregator]\nname = \"krum+median\"\n[protocol]\nname = \"fedavg\"", "'krum' is an aggregation rule", "pre-aggregators")]
     [InlineData("[data]\nname = \"fashion-mnist\"\npath = \"/nonexistent/fm\"\n[protocol]\nname = \"fedavg\"", "/nonexistent/fm", "dataset-fashion-mnist")]
+    [InlineData("[topology]\nname = \"ring\"\n[aggregator]\nname = \"trimmed-mean\"\nf = 2\n[protocol]\nname = \"dsgd\"", "aggregator 'trimmed-mean' cannot aggregate the 3 models", "Trimmed mean")]
     [InlineData("[[faults]]\nkind = \"crash\"\nnode = 99\nat = 1.0\n[protocol]\nname = \"fedavg\"", "'faults[0].node' = 99 does not exist", "0..")]
     public void Bad_files_get_one_clear_error(string body, string expected1, string expected2)
     {

@@ -58,6 +58,26 @@ public static partial class ProtocolCatalog
     private static readonly Param<bool> AgeWeighted = Params.Bool("age_weighted", true, "weight the merge by model age");
     private static readonly Param<double> Duration = Params.Double("duration", 100, "virtual seconds to run", min: 0, minExclusive: true);
 
+    /// <summary>
+    /// Runs the aggregator once on <paramref name="inputs"/> tiny vectors so that a rule whose
+    /// precondition cannot hold for what a node receives (e.g. 2f ≥ inputs for a trimmed mean) fails
+    /// before the run instead of in the middle of it.
+    /// </summary>
+    /// <exception cref="ArgumentException">The rule rejects that many inputs.</exception>
+    internal static void CheckAggregatorFits(IAggregator rule, int inputs, string who)
+    {
+        var vectors = Enumerable.Range(0, inputs).Select(i => (ReadOnlyMemory<float>)new float[] { i }).ToArray();
+        var weights = Enumerable.Repeat(1f, inputs).ToArray();
+        try
+        {
+            rule.Aggregate(vectors, weights, new float[1]);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"aggregator '{rule.Name}' cannot aggregate the {inputs} models {who} holds (its own and its neighbours'): {ex.Message}", ex);
+        }
+    }
+
     private static string AttackText(ByzantineSetup? b) => b is null ? "" :
         $"; {b.Nodes.Count} Byzantine ({b.Attack?.Name ?? b.DataPoisoning?.GetType().Name ?? "?"})";
 
@@ -150,6 +170,7 @@ public static partial class ProtocolCatalog
                 o.Validate();
                 // The mean mixes with Metropolis–Hastings weights; a robust rule aggregates own + received models with equal weight.
                 bool robust = c.Aggregator is not Mean;
+                if (robust) CheckAggregatorFits(c.Aggregator, Enumerable.Range(0, n).Min(i => g.Degree(i)) + 1, "a node of the lowest degree");
                 return new ProtocolSetup(() => robust
                         ? DSgd.CreateNodes(c.Learner, c.Optimizer, c.Partitions, nb, o, c.Seed)
                         : DSgd.CreateNodes(c.Learner, c.Optimizer, c.Partitions, nb, wt, self, o, c.Seed), n, o.Rounds, double.PositiveInfinity,
