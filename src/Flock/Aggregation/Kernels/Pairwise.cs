@@ -138,10 +138,10 @@ internal static unsafe class Pairwise
     }
 
     /// <summary>
-    /// All 4×4 tiles of one block. While they run, the next block (<paramref name="next"/> floats
-    /// right after this one in every row) is prefetched, a slice per tile spread evenly over the
-    /// tiles, so its memory traffic overlaps this block's arithmetic (50 streams are more than the
-    /// hardware prefetchers track).
+    /// All 4×4 tiles of one block. While they run (squared differences at AVX-512), the next block
+    /// (<paramref name="next"/> floats right after this one in every row) is prefetched, tile t
+    /// fetching row t one line per step, so its memory traffic overlaps this block's arithmetic
+    /// (a block row is a whole 4 KiB page, where hardware prefetchers stop).
     /// </summary>
     private static void Tiles<TOp, TV>(float** p, int n, int len, double* r, int next)
         where TOp : struct, IPairOp where TV : unmanaged, IVec<TV>

@@ -13,13 +13,6 @@ internal static unsafe class Prefetch
     /// <summary>How many chunk steps ahead to prefetch.</summary>
     public const int Distance = 4;
 
-    /// <summary>Prefetches the cache line holding <paramref name="p"/> into L2 (and outer levels).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Line(float* p)
-    {
-        if (Sse.IsSupported) Sse.Prefetch1(p);
-    }
-
     /// <summary>Prefetches the cache lines covering <paramref name="floats"/> floats from <paramref name="p"/> into L1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Lines(float* p, int floats)
