@@ -107,8 +107,7 @@ internal static unsafe class Pairwise
                 {
                     int len = Math.Min(Block, full - start);
                     for (int i = 0; i < n; i++) p[i] = rows[i] + start;
-                    int next = start + Block < full ? Math.Min(Block, full - start - Block) : 0;
-                    Tiles<TOp, TV>(p, n, len, result, next);
+                    Tiles<TOp, TV>(p, n, len, result);
                 }
                 if (full < d)
                 {
@@ -123,7 +122,7 @@ internal static unsafe class Pairwise
                             new ReadOnlySpan<float>(rows[i] + full, d - full).CopyTo(dst);
                             p[i] = pp + i * lanes;
                         }
-                        Tiles<TOp, TV>(p, n, lanes, result, 0);
+                        Tiles<TOp, TV>(p, n, lanes, result);
                     }
                 }
             }
@@ -137,34 +136,23 @@ internal static unsafe class Pairwise
             for (int j = i + 1; j < n; j++) result[j * n + i] = result[i * n + j];
     }
 
-    /// <summary>
-    /// All 4×4 tiles of one block. While they run (squared differences at AVX-512), the next block
-    /// (<paramref name="next"/> floats right after this one in every row) is prefetched, tile t
-    /// fetching row t one line per step, so its memory traffic overlaps this block's arithmetic
-    /// (a block row is a whole 4 KiB page, where hardware prefetchers stop).
-    /// </summary>
-    private static void Tiles<TOp, TV>(float** p, int n, int len, double* r, int next)
+    private static void Tiles<TOp, TV>(float** p, int n, int len, double* r)
         where TOp : struct, IPairOp where TV : unmanaged, IVec<TV>
     {
         float* sums = stackalloc float[16];
-        int tile = 0;
         for (int i0 = 0; i0 < n; i0 += 4)
         {
             float* a0 = p[i0], a1 = p[Math.Min(i0 + 1, n - 1)], a2 = p[Math.Min(i0 + 2, n - 1)], a3 = p[Math.Min(i0 + 3, n - 1)];
             for (int j0 = i0; j0 < n; j0 += 4)
             {
                 float* b0 = p[j0], b1 = p[Math.Min(j0 + 1, n - 1)], b2 = p[Math.Min(j0 + 2, n - 1)], b3 = p[Math.Min(j0 + 3, n - 1)];
-                // Tile t prefetches the next block of row t, one line per step (a no-op re-touch of
-                // its own first row when there is nothing left to prefetch).
-                float* pf = next > 0 && tile < n ? p[tile] + len : a0;
-                tile++;
                 if (typeof(TOp) == typeof(SquaredDifference) && typeof(TV) == typeof(V512))
                 {
                     // Only the pairs needed: the upper triangle of a diagonal tile (its diagonal is 0),
                     // and two columns when only two are left.
-                    if (j0 == i0) SquaredDiagonal512(a0, a1, a2, a3, len, sums, pf);
-                    else if (n - j0 <= 2) SquaredTile512x2(a0, a1, a2, a3, b0, b1, len, sums, pf);
-                    else SquaredTile512(a0, a1, a2, a3, b0, b1, b2, b3, len, sums, pf);
+                    if (j0 == i0) SquaredDiagonal512(a0, a1, a2, a3, len, sums);
+                    else if (n - j0 <= 2) SquaredTile512x2(a0, a1, a2, a3, b0, b1, len, sums);
+                    else SquaredTile512(a0, a1, a2, a3, b0, b1, b2, b3, len, sums);
                 }
                 else
                     Tile<TOp, TV>(a0, a1, a2, a3, b0, b1, b2, b3, len, sums);
@@ -204,7 +192,7 @@ internal static unsafe class Pairwise
     /// JIT accumulates in place (fused multiply-add into the accumulator, no register copy per term).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void SquaredTile512(float* a0, float* a1, float* a2, float* a3, float* b0, float* b1, float* b2, float* b3, int len, float* sums, float* pf)
+    private static void SquaredTile512(float* a0, float* a1, float* a2, float* a3, float* b0, float* b1, float* b2, float* b3, int len, float* sums)
     {
         var c00 = Vector512<float>.Zero; var c01 = c00; var c02 = c00; var c03 = c00;
         var c10 = c00; var c11 = c00; var c12 = c00; var c13 = c00;
@@ -212,7 +200,6 @@ internal static unsafe class Pairwise
         var c30 = c00; var c31 = c00; var c32 = c00; var c33 = c00;
         for (int c = 0; c < len; c += 16)
         {
-            Sse.Prefetch0(pf + c);
             var y0 = Avx512F.LoadVector512(b0 + c);
             var y1 = Avx512F.LoadVector512(b1 + c);
             var y2 = Avx512F.LoadVector512(b2 + c);
@@ -249,12 +236,11 @@ internal static unsafe class Pairwise
     /// layout and order of operations as <see cref="SquaredTile512"/>; the diagonal entries are 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void SquaredDiagonal512(float* a0, float* a1, float* a2, float* a3, int len, float* sums, float* pf)
+    private static void SquaredDiagonal512(float* a0, float* a1, float* a2, float* a3, int len, float* sums)
     {
         var c01 = Vector512<float>.Zero; var c02 = c01; var c03 = c01; var c12 = c01; var c13 = c01; var c23 = c01;
         for (int c = 0; c < len; c += 16)
         {
-            Sse.Prefetch0(pf + c);
             var x0 = Avx512F.LoadVector512(a0 + c);
             var x1 = Avx512F.LoadVector512(a1 + c);
             var x2 = Avx512F.LoadVector512(a2 + c);
@@ -273,13 +259,12 @@ internal static unsafe class Pairwise
 
     /// <summary>A 4×2 tile of squared differences (the last two columns), same layout as <see cref="SquaredTile512"/>.</summary>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void SquaredTile512x2(float* a0, float* a1, float* a2, float* a3, float* b0, float* b1, int len, float* sums, float* pf)
+    private static void SquaredTile512x2(float* a0, float* a1, float* a2, float* a3, float* b0, float* b1, int len, float* sums)
     {
         var c00 = Vector512<float>.Zero; var c01 = c00; var c10 = c00; var c11 = c00;
         var c20 = c00; var c21 = c00; var c30 = c00; var c31 = c00;
         for (int c = 0; c < len; c += 16)
         {
-            Sse.Prefetch0(pf + c);
             var y0 = Avx512F.LoadVector512(b0 + c);
             var y1 = Avx512F.LoadVector512(b1 + c);
             var x = Avx512F.LoadVector512(a0 + c);
