@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Flock.Aggregation.Kernels;
 
@@ -144,7 +146,16 @@ internal static unsafe class Pairwise
             for (int j0 = i0; j0 < n; j0 += 4)
             {
                 float* b0 = p[j0], b1 = p[Math.Min(j0 + 1, n - 1)], b2 = p[Math.Min(j0 + 2, n - 1)], b3 = p[Math.Min(j0 + 3, n - 1)];
-                Tile<TOp, TV>(a0, a1, a2, a3, b0, b1, b2, b3, len, sums);
+                if (typeof(TOp) == typeof(SquaredDifference) && typeof(TV) == typeof(V512))
+                {
+                    // Only the pairs needed: the upper triangle of a diagonal tile (its diagonal is 0),
+                    // and two columns when only two are left.
+                    if (j0 == i0) SquaredDiagonal512(a0, a1, a2, a3, len, sums);
+                    else if (n - j0 <= 2) SquaredTile512x2(a0, a1, a2, a3, b0, b1, len, sums);
+                    else SquaredTile512(a0, a1, a2, a3, b0, b1, b2, b3, len, sums);
+                }
+                else
+                    Tile<TOp, TV>(a0, a1, a2, a3, b0, b1, b2, b3, len, sums);
                 Flush<TOp>(r, p, n, len, i0, j0, sums);
             }
         }
@@ -174,6 +185,105 @@ internal static unsafe class Pairwise
         sums[4] = TV.Sum(c10); sums[5] = TV.Sum(c11); sums[6] = TV.Sum(c12); sums[7] = TV.Sum(c13);
         sums[8] = TV.Sum(c20); sums[9] = TV.Sum(c21); sums[10] = TV.Sum(c22); sums[11] = TV.Sum(c23);
         sums[12] = TV.Sum(c30); sums[13] = TV.Sum(c31); sums[14] = TV.Sum(c32); sums[15] = TV.Sum(c33);
+    }
+
+    /// <summary>
+    /// <see cref="Tile{TOp, TV}"/> for squared differences at AVX-512, written on raw vectors so the
+    /// JIT accumulates in place (fused multiply-add into the accumulator, no register copy per term).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void SquaredTile512(float* a0, float* a1, float* a2, float* a3, float* b0, float* b1, float* b2, float* b3, int len, float* sums)
+    {
+        var c00 = Vector512<float>.Zero; var c01 = c00; var c02 = c00; var c03 = c00;
+        var c10 = c00; var c11 = c00; var c12 = c00; var c13 = c00;
+        var c20 = c00; var c21 = c00; var c22 = c00; var c23 = c00;
+        var c30 = c00; var c31 = c00; var c32 = c00; var c33 = c00;
+        for (int c = 0; c < len; c += 16)
+        {
+            var y0 = Avx512F.LoadVector512(b0 + c);
+            var y1 = Avx512F.LoadVector512(b1 + c);
+            var y2 = Avx512F.LoadVector512(b2 + c);
+            var y3 = Avx512F.LoadVector512(b3 + c);
+            var x = Avx512F.LoadVector512(a0 + c);
+            var t = Avx512F.Subtract(x, y0); c00 = Avx512F.FusedMultiplyAdd(t, t, c00);
+            t = Avx512F.Subtract(x, y1); c01 = Avx512F.FusedMultiplyAdd(t, t, c01);
+            t = Avx512F.Subtract(x, y2); c02 = Avx512F.FusedMultiplyAdd(t, t, c02);
+            t = Avx512F.Subtract(x, y3); c03 = Avx512F.FusedMultiplyAdd(t, t, c03);
+            x = Avx512F.LoadVector512(a1 + c);
+            t = Avx512F.Subtract(x, y0); c10 = Avx512F.FusedMultiplyAdd(t, t, c10);
+            t = Avx512F.Subtract(x, y1); c11 = Avx512F.FusedMultiplyAdd(t, t, c11);
+            t = Avx512F.Subtract(x, y2); c12 = Avx512F.FusedMultiplyAdd(t, t, c12);
+            t = Avx512F.Subtract(x, y3); c13 = Avx512F.FusedMultiplyAdd(t, t, c13);
+            x = Avx512F.LoadVector512(a2 + c);
+            t = Avx512F.Subtract(x, y0); c20 = Avx512F.FusedMultiplyAdd(t, t, c20);
+            t = Avx512F.Subtract(x, y1); c21 = Avx512F.FusedMultiplyAdd(t, t, c21);
+            t = Avx512F.Subtract(x, y2); c22 = Avx512F.FusedMultiplyAdd(t, t, c22);
+            t = Avx512F.Subtract(x, y3); c23 = Avx512F.FusedMultiplyAdd(t, t, c23);
+            x = Avx512F.LoadVector512(a3 + c);
+            t = Avx512F.Subtract(x, y0); c30 = Avx512F.FusedMultiplyAdd(t, t, c30);
+            t = Avx512F.Subtract(x, y1); c31 = Avx512F.FusedMultiplyAdd(t, t, c31);
+            t = Avx512F.Subtract(x, y2); c32 = Avx512F.FusedMultiplyAdd(t, t, c32);
+            t = Avx512F.Subtract(x, y3); c33 = Avx512F.FusedMultiplyAdd(t, t, c33);
+        }
+        sums[0] = Vector512.Sum(c00); sums[1] = Vector512.Sum(c01); sums[2] = Vector512.Sum(c02); sums[3] = Vector512.Sum(c03);
+        sums[4] = Vector512.Sum(c10); sums[5] = Vector512.Sum(c11); sums[6] = Vector512.Sum(c12); sums[7] = Vector512.Sum(c13);
+        sums[8] = Vector512.Sum(c20); sums[9] = Vector512.Sum(c21); sums[10] = Vector512.Sum(c22); sums[11] = Vector512.Sum(c23);
+        sums[12] = Vector512.Sum(c30); sums[13] = Vector512.Sum(c31); sums[14] = Vector512.Sum(c32); sums[15] = Vector512.Sum(c33);
+    }
+
+    /// <summary>
+    /// The six pairs i &lt; j within rows a0..a3 (a diagonal tile of squared differences), in the same
+    /// layout and order of operations as <see cref="SquaredTile512"/>; the diagonal entries are 0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void SquaredDiagonal512(float* a0, float* a1, float* a2, float* a3, int len, float* sums)
+    {
+        var c01 = Vector512<float>.Zero; var c02 = c01; var c03 = c01; var c12 = c01; var c13 = c01; var c23 = c01;
+        for (int c = 0; c < len; c += 16)
+        {
+            var x0 = Avx512F.LoadVector512(a0 + c);
+            var x1 = Avx512F.LoadVector512(a1 + c);
+            var x2 = Avx512F.LoadVector512(a2 + c);
+            var x3 = Avx512F.LoadVector512(a3 + c);
+            var t = Avx512F.Subtract(x0, x1); c01 = Avx512F.FusedMultiplyAdd(t, t, c01);
+            t = Avx512F.Subtract(x0, x2); c02 = Avx512F.FusedMultiplyAdd(t, t, c02);
+            t = Avx512F.Subtract(x0, x3); c03 = Avx512F.FusedMultiplyAdd(t, t, c03);
+            t = Avx512F.Subtract(x1, x2); c12 = Avx512F.FusedMultiplyAdd(t, t, c12);
+            t = Avx512F.Subtract(x1, x3); c13 = Avx512F.FusedMultiplyAdd(t, t, c13);
+            t = Avx512F.Subtract(x2, x3); c23 = Avx512F.FusedMultiplyAdd(t, t, c23);
+        }
+        sums[0] = 0; sums[5] = 0; sums[10] = 0; sums[15] = 0;
+        sums[1] = Vector512.Sum(c01); sums[2] = Vector512.Sum(c02); sums[3] = Vector512.Sum(c03);
+        sums[6] = Vector512.Sum(c12); sums[7] = Vector512.Sum(c13); sums[11] = Vector512.Sum(c23);
+    }
+
+    /// <summary>A 4×2 tile of squared differences (the last two columns), same layout as <see cref="SquaredTile512"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void SquaredTile512x2(float* a0, float* a1, float* a2, float* a3, float* b0, float* b1, int len, float* sums)
+    {
+        var c00 = Vector512<float>.Zero; var c01 = c00; var c10 = c00; var c11 = c00;
+        var c20 = c00; var c21 = c00; var c30 = c00; var c31 = c00;
+        for (int c = 0; c < len; c += 16)
+        {
+            var y0 = Avx512F.LoadVector512(b0 + c);
+            var y1 = Avx512F.LoadVector512(b1 + c);
+            var x = Avx512F.LoadVector512(a0 + c);
+            var t = Avx512F.Subtract(x, y0); c00 = Avx512F.FusedMultiplyAdd(t, t, c00);
+            t = Avx512F.Subtract(x, y1); c01 = Avx512F.FusedMultiplyAdd(t, t, c01);
+            x = Avx512F.LoadVector512(a1 + c);
+            t = Avx512F.Subtract(x, y0); c10 = Avx512F.FusedMultiplyAdd(t, t, c10);
+            t = Avx512F.Subtract(x, y1); c11 = Avx512F.FusedMultiplyAdd(t, t, c11);
+            x = Avx512F.LoadVector512(a2 + c);
+            t = Avx512F.Subtract(x, y0); c20 = Avx512F.FusedMultiplyAdd(t, t, c20);
+            t = Avx512F.Subtract(x, y1); c21 = Avx512F.FusedMultiplyAdd(t, t, c21);
+            x = Avx512F.LoadVector512(a3 + c);
+            t = Avx512F.Subtract(x, y0); c30 = Avx512F.FusedMultiplyAdd(t, t, c30);
+            t = Avx512F.Subtract(x, y1); c31 = Avx512F.FusedMultiplyAdd(t, t, c31);
+        }
+        sums[0] = Vector512.Sum(c00); sums[1] = Vector512.Sum(c01);
+        sums[4] = Vector512.Sum(c10); sums[5] = Vector512.Sum(c11);
+        sums[8] = Vector512.Sum(c20); sums[9] = Vector512.Sum(c21);
+        sums[12] = Vector512.Sum(c30); sums[13] = Vector512.Sum(c31);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
