@@ -210,9 +210,18 @@ public sealed class Srht : ICompressor
                 if (k == 0) continue;
                 int start = block * b, len = Math.Min(b, d - start);
                 var r = rows.AsSpan(0, k);
-                ApplySigns(seed, start, input.Slice(start, len), z[..len], 1f, accumulate: false);
-                z[len..].Clear();
-                WalshHadamard.Transform(z);
+                if (len == b && WalshHadamard.CanSplit16(b))
+                {
+                    // Signs and the first four levels in one pass over the block.
+                    SignedButterflies(seed, start, input.Slice(start, len), z);
+                    WalshHadamard.TransformAfter16(z);
+                }
+                else
+                {
+                    ApplySigns(seed, start, input.Slice(start, len), z[..len], 1f, accumulate: false);
+                    z[len..].Clear();
+                    WalshHadamard.Transform(z);
+                }
                 if (blocked)
                 {
                     // Row j of block i is √(nⱼ/b)·(H·Dᵢ·x)[rⱼ] (H unnormalized), nⱼ its stratum's length.
@@ -410,6 +419,23 @@ public sealed class Srht : ICompressor
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);
+    }
+
+    /// <summary>z = the strides 1–8 butterflies of D·x, sixteen entries at a time (x.Length = z.Length, a multiple of 16).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SignedButterflies(ulong seed, int first, ReadOnlySpan<float> x, Span<float> z)
+    {
+        var a = Vector512.Create((uint)seed);
+        var b = Vector512.Create((uint)(seed >> 32));
+        var idx = Vector512.Create((uint)first) + Vector512<uint>.Indices;
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        for (int i = 0; i + 16 <= z.Length; i += 16)
+        {
+            var v = (Vector512.LoadUnsafe(ref xr, (nuint)i).AsUInt32() ^ SketchHash.SignMasks(SketchHash.Hash(a, b, idx))).AsSingle();
+            idx += Vector512.Create(16u);
+            WalshHadamard.Butterfly16(v).StoreUnsafe(ref zr, (nuint)i);
+        }
     }
 
     /// <summary>output = D·x (or output + scale·D·x) for the coordinates first, first + 1, … of the whole vector.</summary>

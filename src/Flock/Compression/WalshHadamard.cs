@@ -71,26 +71,9 @@ public static class WalshHadamard
         if (Vector512.IsHardwareAccelerated && length >= 16)
         {
             // Strides 1, 2, 4 and 8 inside each register of sixteen, then radix-16 passes.
-            var t1 = Vector512.Create(1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f);
-            var t2 = Vector512.Create(1f, 1f, -1f, -1f, 1f, 1f, -1f, -1f, 1f, 1f, -1f, -1f, 1f, 1f, -1f, -1f);
-            var t4 = Vector512.Create(1f, 1f, 1f, 1f, -1f, -1f, -1f, -1f, 1f, 1f, 1f, 1f, -1f, -1f, -1f, -1f);
-            var t8 = Vector512.Create(1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, -1f, -1f, -1f, -1f, -1f, -1f, -1f, -1f);
             for (int i = 0; i < length; i += 16)
-            {
-                var v = Vector512.LoadUnsafe(ref p, (nuint)i);
-                v = Vector512.Shuffle(v, Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)) + v * t1;
-                v = Vector512.Shuffle(v, Vector512.Create(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)) + v * t2;
-                v = Vector512.Shuffle(v, Vector512.Create(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11)) + v * t4;
-                v = Vector512.Shuffle(v, Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)) + v * t8;
-                v.StoreUnsafe(ref p, (nuint)i);
-            }
-            int h = 16;
-            while (16L * h <= length)
-            {
-                for (int g = 0; g < length; g += 16 * h) Radix16(ref Unsafe.Add(ref p, g), h);
-                h *= 16;
-            }
-            if (h < length) Levels(ref p, length, firstStride: h, columns: 0, columnsAreStride: true);
+                Butterfly16(Vector512.LoadUnsafe(ref p, (nuint)i)).StoreUnsafe(ref p, (nuint)i);
+            TransformAfter16(ref p, length);
             return;
         }
 
@@ -194,6 +177,42 @@ public static class WalshHadamard
             (c2 - c6).StoreUnsafe(ref q, 6 * s);
             (c3 - c7).StoreUnsafe(ref q, 7 * s);
         }
+    }
+
+    /// <summary>Whether <see cref="Butterfly16"/> and TransformAfter16 can transform a block of <paramref name="length"/> entries.</summary>
+    internal static bool CanSplit16(int length) => Vector512.IsHardwareAccelerated && length >= 16 && length <= BlockLength && BitOperations.IsPow2(length);
+
+    /// <summary>Strides 1, 2, 4 and 8 of the transform inside one register of sixteen entries.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Butterfly16(Vector512<float> v)
+    {
+        var t1 = Vector512.Create(1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f);
+        var t2 = Vector512.Create(1f, 1f, -1f, -1f, 1f, 1f, -1f, -1f, 1f, 1f, -1f, -1f, 1f, 1f, -1f, -1f);
+        var t4 = Vector512.Create(1f, 1f, 1f, 1f, -1f, -1f, -1f, -1f, 1f, 1f, 1f, 1f, -1f, -1f, -1f, -1f);
+        var t8 = Vector512.Create(1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, -1f, -1f, -1f, -1f, -1f, -1f, -1f, -1f);
+        v = Vector512.Shuffle(v, Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)) + v * t1;
+        v = Vector512.Shuffle(v, Vector512.Create(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)) + v * t2;
+        v = Vector512.Shuffle(v, Vector512.Create(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11)) + v * t4;
+        return Vector512.Shuffle(v, Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)) + v * t8;
+    }
+
+    /// <summary>The remaining levels (strides 16 and up) of a block whose groups of sixteen went through <see cref="Butterfly16"/>.</summary>
+    internal static void TransformAfter16(Span<float> data)
+    {
+        if (!CanSplit16(data.Length)) throw new ArgumentException($"Length {data.Length} cannot be split into registers of sixteen.", nameof(data));
+        TransformAfter16(ref MemoryMarshal.GetReference(data), data.Length);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformAfter16(ref float p, int length)
+    {
+        int h = 16;
+        while (16L * h <= length)
+        {
+            for (int g = 0; g < length; g += 16 * h) Radix16(ref Unsafe.Add(ref p, g), h);
+            h *= 16;
+        }
+        if (h < length) Levels(ref p, length, firstStride: h, columns: 0, columnsAreStride: true);
     }
 
     /// <summary>Four levels (strides h, 2h, 4h, 8h) over sixteen rows of h columns (h a multiple of 16), in registers.</summary>
