@@ -215,6 +215,25 @@ public static class WalshHadamard
         if (h < length) Levels(ref p, length, firstStride: h, columns: 0, columnsAreStride: true);
     }
 
+    /// <summary>Whether a block of <paramref name="length"/> entries ends with one radix-16 pass over all of it (length 16^k ≥ 256), for <see cref="TransformButLastPass"/>.</summary>
+    internal static bool EndsWithRadix16(int length) => CanSplit16(length) && length >= 256 && (BitOperations.Log2((uint)length) & 3) == 0;
+
+    /// <summary>
+    /// All levels but the last four (strides length/16 … length/2) of a block for which
+    /// <see cref="EndsWithRadix16"/> holds; the caller runs that last radix-16 pass itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void TransformButLastPass(Span<float> data)
+    {
+        int length = data.Length;
+        if (!EndsWithRadix16(length)) throw new ArgumentException($"Length {length} is not a power of 16 in [256, {BlockLength}].", nameof(data));
+        ref float p = ref MemoryMarshal.GetReference(data);
+        for (int i = 0; i < length; i += 16)
+            Butterfly16(Vector512.LoadUnsafe(ref p, (nuint)i)).StoreUnsafe(ref p, (nuint)i);
+        for (int h = 16; 256L * h <= length; h *= 16)
+            for (int g = 0; g < length; g += 16 * h) Radix16(ref Unsafe.Add(ref p, g), h);
+    }
+
     /// <summary>Four levels (strides h, 2h, 4h, 8h) over sixteen rows of h columns (h a multiple of 16), in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Radix16(ref float p, int h)
