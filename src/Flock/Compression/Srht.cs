@@ -227,8 +227,11 @@ public sealed class Srht : ICompressor
                     // Row j of block i is √(nⱼ/b)·(H·Dᵢ·x)[rⱼ] (H unnormalized), nⱼ its stratum's length.
                     var n = lengths.AsSpan(0, k);
                     ForEachBlockRow(seed, block, b, k, r, n);
+                    // nⱼ is ⌊b/k⌋ or ⌊b/k⌋ + 1: two square roots per block.
                     float inv = (float)(1.0 / b);
-                    for (int j = 0; j < k; j++) values[o + j] = z[r[j]] * MathF.Sqrt(n[j] * inv);
+                    int q = b / k;
+                    float w0 = MathF.Sqrt(q * inv), w1 = MathF.Sqrt((q + 1) * inv);
+                    for (int j = 0; j < k; j++) values[o + j] = z[r[j]] * (n[j] == q ? w0 : w1);
                 }
                 else
                 {
@@ -304,7 +307,9 @@ public sealed class Srht : ICompressor
                     var n = lengths.AsSpan(0, k);
                     ForEachBlockRow(seed, block, b, k, r, n);
                     float inv = (float)(1.0 / b);
-                    for (int j = 0; j < k; j++) z[r[j]] = values[o + j] * MathF.Sqrt(n[j] * inv);
+                    int q = b / k;
+                    float w0 = MathF.Sqrt(q * inv), w1 = MathF.Sqrt((q + 1) * inv);
+                    for (int j = 0; j < k; j++) z[r[j]] = values[o + j] * (n[j] == q ? w0 : w1);
                 }
                 else
                 {
