@@ -46,8 +46,11 @@ public sealed class CountSketch : ICompressor
     /// <summary>Default ratio s/d.</summary>
     public const double DefaultRatio = 0.1;
 
-    /// <summary>Default number of entries per block (2^16: at ratio 0.1 a block's bucket segment is 26 KB).</summary>
-    public const int DefaultBlockLength = 1 << 16;
+    /// <summary>
+    /// Default number of entries per block (2^10: at ratio 0.1 a block's bucket segment is 102
+    /// buckets, which the decoder holds in eight AVX-512 registers and the encoder sums in L1).
+    /// </summary>
+    public const int DefaultBlockLength = 1 << 10;
 
     private readonly int _size;
 
@@ -165,6 +168,9 @@ public sealed class CountSketch : ICompressor
     /// <summary>Sketches of at least this many buckets (1 MB) are prefetched ahead of the scatter/gather.</summary>
     private const int LargeSketch = 1 << 18;
 
+    /// <summary>Bucket segments up to this length take the in-register decode and the four-copy encode.</summary>
+    private const int SmallSegment = 128;
+
     /// <summary>How many entries ahead the bucket of a large sketch is prefetched.</summary>
     private const int PrefetchAhead = 32;
 
@@ -193,6 +199,7 @@ public sealed class CountSketch : ICompressor
     }
 
     /// <summary>Adds σ(i)·x[i] to bucket h(i) of <paramref name="sketch"/> for entries first … first + x.Length − 1.</summary>
+    [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scatter(ulong seed, int first, ReadOnlySpan<float> input, Span<float> sketch)
     {
@@ -203,15 +210,44 @@ public sealed class CountSketch : ICompressor
         ref uint x = ref Unsafe.As<float, uint>(ref MemoryMarshal.GetReference(input));
         ref int br = ref MemoryMarshal.GetReference(buckets);
         ref uint sr = ref MemoryMarshal.GetReference(signs);
+        // A segment of at most SmallSegment buckets is summed in four interleaved copies (short
+        // dependency chains through memory), added up at the end: (c0 + c1) + (c2 + c3).
+        bool small = s <= SmallSegment;
+        Span<float> copies = stackalloc float[small ? 4 * SmallSegment : 0];
+        copies.Clear();
+        ref float cp = ref MemoryMarshal.GetReference(copies);
         for (int start = 0; start < d; start += SketchHash.Chunk)
         {
             int len = Math.Min(SketchHash.Chunk, d - start);
             int len8 = (len + 7) & ~7;
-            SketchHash.FillBuckets(seed, first + start, s, buckets[..len8], signs[..len8]);
-            // Signed values x ⊕ sign first (SIMD, into the sign buffer), so the scatter below is
-            // just load bucket, load value, add, store, four entries per iteration.
             ref uint xs = ref Unsafe.Add(ref x, start);
             int j = 0;
+            if (Avx512F.IsSupported)
+            {
+                // Buckets and signed values x ⊕ sign, sixteen at a time, straight from the hashes.
+                var a = Vector512.Create((uint)seed);
+                var bb = Vector512.Create((uint)(seed >> 32));
+                var vs = Vector512.Create((ulong)(uint)s).AsUInt32();
+                var idx = Vector512.Create((uint)(first + start)) + Vector512<uint>.Indices;
+                for (; j + 16 <= len; j += 16)
+                {
+                    var h = SketchHash.Hash(a, bb, idx);
+                    SketchHash.Buckets(h, vs).StoreUnsafe(ref br, (nuint)j);
+                    (Vector512.LoadUnsafe(ref xs, (nuint)j) ^ SketchHash.SignMasks(h)).StoreUnsafe(ref sr, (nuint)j);
+                    idx += Vector512.Create(16u);
+                }
+                for (int t = j; t < len; t++)
+                {
+                    uint h = SketchHash.Hash(seed, first + start + t);
+                    Unsafe.Add(ref br, t) = SketchHash.Bucket(h, s);
+                    Unsafe.Add(ref sr, t) = Unsafe.Add(ref xs, t) ^ SketchHash.SignMask(h);
+                }
+                j = len;
+            }
+            else
+                SketchHash.FillBuckets(seed, first + start, s, buckets[..len8], signs[..len8]);
+            // Signed values x ⊕ sign first (SIMD, into the sign buffer), so the scatter below is
+            // just load bucket, load value, add, store, four entries per iteration.
             if (Vector256.IsHardwareAccelerated)
                 for (; j + 8 <= len; j += 8)
                     (Vector256.LoadUnsafe(ref xs, (nuint)j) ^ Vector256.LoadUnsafe(ref sr, (nuint)j)).StoreUnsafe(ref sr, (nuint)j);
@@ -233,6 +269,19 @@ public sealed class CountSketch : ICompressor
                     }
                 }
             }
+            if (small)
+            {
+                // Entry j adds into copy j mod 4, so a run of hits on one bucket is four independent chains.
+                for (; j + 4 <= len; j += 4)
+                {
+                    Unsafe.Add(ref cp, Unsafe.Add(ref br, j)) += Unsafe.Add(ref vr, j);
+                    Unsafe.Add(ref cp, SmallSegment + Unsafe.Add(ref br, j + 1)) += Unsafe.Add(ref vr, j + 1);
+                    Unsafe.Add(ref cp, 2 * SmallSegment + Unsafe.Add(ref br, j + 2)) += Unsafe.Add(ref vr, j + 2);
+                    Unsafe.Add(ref cp, 3 * SmallSegment + Unsafe.Add(ref br, j + 3)) += Unsafe.Add(ref vr, j + 3);
+                }
+                for (; j < len; j++) Unsafe.Add(ref cp, SmallSegment * (j & 3) + Unsafe.Add(ref br, j)) += Unsafe.Add(ref vr, j);
+                continue;
+            }
             // In program order, so entries hitting the same bucket add up exactly as one at a time.
             for (; j + 4 <= len; j += 4)
             {
@@ -243,6 +292,9 @@ public sealed class CountSketch : ICompressor
             }
             for (; j < len; j++) Unsafe.Add(ref sk, Unsafe.Add(ref br, j)) += Unsafe.Add(ref vr, j);
         }
+        if (small)
+            for (int b = 0; b < s; b++)
+                Unsafe.Add(ref sk, b) += (Unsafe.Add(ref cp, b) + Unsafe.Add(ref cp, SmallSegment + b)) + (Unsafe.Add(ref cp, 2 * SmallSegment + b) + Unsafe.Add(ref cp, 3 * SmallSegment + b));
     }
 
     /// <inheritdoc />
@@ -281,6 +333,7 @@ public sealed class CountSketch : ICompressor
     }
 
     /// <summary>output[j] = σ(first + j)·sketch[h(first + j)] (or adds scale times it).</summary>
+    [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GatherBlock(ulong seed, int first, ReadOnlySpan<float> sketch, Span<float> output, float scale, bool accumulate)
     {
@@ -292,6 +345,108 @@ public sealed class CountSketch : ICompressor
         ref int br = ref MemoryMarshal.GetReference(buckets);
         ref uint sr = ref MemoryMarshal.GetReference(signs);
         var vscale = Vector256.Create(scale);
+        if (Avx512F.IsSupported && s <= SmallSegment && d >= 16)
+        {
+            // A segment of at most 128 buckets lives in eight registers: look the buckets up with
+            // two-table permutes (low five bits) and pick among the four results with bits 5 and 6.
+            Span<float> table = stackalloc float[SmallSegment];
+            table.Clear();
+            sketch.CopyTo(table);
+            ref float tr = ref MemoryMarshal.GetReference(table);
+            var t0 = Vector512.LoadUnsafe(ref tr);
+            var t1 = Vector512.LoadUnsafe(ref tr, 16);
+            var t2 = Vector512.LoadUnsafe(ref tr, 32);
+            var t3 = Vector512.LoadUnsafe(ref tr, 48);
+            var t4 = Vector512.LoadUnsafe(ref tr, 64);
+            var t5 = Vector512.LoadUnsafe(ref tr, 80);
+            var t6 = Vector512.LoadUnsafe(ref tr, 96);
+            var t7 = Vector512.LoadUnsafe(ref tr, 112);
+            var bit6 = Vector512.Create(64);
+            var a = Vector512.Create((uint)seed);
+            var bb = Vector512.Create((uint)(seed >> 32));
+            var vs = Vector512.Create((ulong)(uint)s).AsUInt32();
+            var idx = Vector512.Create((uint)first) + Vector512<uint>.Indices;
+            var vscale5 = Vector512.Create(scale);
+            var half = Vector512.Create(32);
+            int j = 0;
+            for (; j + 16 <= d; j += 16)
+            {
+                var h = SketchHash.Hash(a, bb, idx);
+                idx += Vector512.Create(16u);
+                var bk = SketchHash.Buckets(h, vs);
+                var upper32 = Vector512.Equals(bk & half, half).AsSingle();
+                var lo = Vector512.ConditionalSelect(upper32, Avx512F.PermuteVar16x32x2(t2, bk, t3), Avx512F.PermuteVar16x32x2(t0, bk, t1));
+                var hi = Vector512.ConditionalSelect(upper32, Avx512F.PermuteVar16x32x2(t6, bk, t7), Avx512F.PermuteVar16x32x2(t4, bk, t5));
+                var g = Vector512.ConditionalSelect(Vector512.Equals(bk & bit6, bit6).AsSingle(), hi, lo);
+                var v = (g.AsUInt32() ^ SketchHash.SignMasks(h)).AsSingle();
+                if (accumulate) v = Vector512.LoadUnsafe(ref o, (nuint)j) + v * vscale5;
+                v.StoreUnsafe(ref o, (nuint)j);
+            }
+            for (; j < d; j++)
+            {
+                uint h = SketchHash.Hash(seed, first + j);
+                float value = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(Unsafe.Add(ref sk, SketchHash.Bucket(h, s))) ^ SketchHash.SignMask(h));
+                ref float dst = ref Unsafe.Add(ref o, j);
+                dst = accumulate ? dst + value * scale : value;
+            }
+            return;
+        }
+        if (Avx512F.IsSupported && s < LargeSketch)
+        {
+            var a = Vector512.Create((uint)seed);
+            var bb = Vector512.Create((uint)(seed >> 32));
+            var vs = Vector512.Create((ulong)(uint)s).AsUInt32();
+            var idx = Vector512.Create((uint)first) + Vector512<uint>.Indices;
+            var vscale5 = Vector512.Create(scale);
+            int j = 0;
+            // Buckets and sign masks of a chunk (SIMD), its raw bucket values (scalar loads: on
+            // sketches that fit the caches they beat hardware gathers), then signs and scale (SIMD).
+            Span<int> bucketBuffer = stackalloc int[SketchHash.Chunk];
+            Span<uint> signBuffer = stackalloc uint[SketchHash.Chunk];
+            Span<uint> valueBuffer = stackalloc uint[SketchHash.Chunk];
+            ref int bq = ref MemoryMarshal.GetReference(bucketBuffer);
+            ref uint sq = ref MemoryMarshal.GetReference(signBuffer);
+            ref uint vq = ref MemoryMarshal.GetReference(valueBuffer);
+            ref uint skb = ref Unsafe.As<float, uint>(ref sk);
+            for (; j + 16 <= d; j += SketchHash.Chunk)
+            {
+                int len = Math.Min(SketchHash.Chunk, d - j) & ~15;
+                for (int t = 0; t < len; t += 16)
+                {
+                    var h = SketchHash.Hash(a, bb, idx);
+                    idx += Vector512.Create(16u);
+                    SketchHash.Buckets(h, vs).StoreUnsafe(ref bq, (nuint)t);
+                    SketchHash.SignMasks(h).StoreUnsafe(ref sq, (nuint)t);
+                }
+                for (int t = 0; t < len; t += 4)
+                {
+                    Unsafe.Add(ref vq, t) = Unsafe.Add(ref skb, Unsafe.Add(ref bq, t));
+                    Unsafe.Add(ref vq, t + 1) = Unsafe.Add(ref skb, Unsafe.Add(ref bq, t + 1));
+                    Unsafe.Add(ref vq, t + 2) = Unsafe.Add(ref skb, Unsafe.Add(ref bq, t + 2));
+                    Unsafe.Add(ref vq, t + 3) = Unsafe.Add(ref skb, Unsafe.Add(ref bq, t + 3));
+                }
+                ref float oj = ref Unsafe.Add(ref o, j);
+                for (int t = 0; t < len; t += 16)
+                {
+                    var v = (Vector512.LoadUnsafe(ref vq, (nuint)t) ^ Vector512.LoadUnsafe(ref sq, (nuint)t)).AsSingle();
+                    if (accumulate) v = Vector512.LoadUnsafe(ref oj, (nuint)t) + v * vscale5;
+                    v.StoreUnsafe(ref oj, (nuint)t);
+                }
+                if (len < SketchHash.Chunk)
+                {
+                    j += len;
+                    break;
+                }
+            }
+            for (; j < d; j++)
+            {
+                uint h = SketchHash.Hash(seed, first + j);
+                float value = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(Unsafe.Add(ref sk, SketchHash.Bucket(h, s))) ^ SketchHash.SignMask(h));
+                ref float dst = ref Unsafe.Add(ref o, j);
+                dst = accumulate ? dst + value * scale : value;
+            }
+            return;
+        }
         for (int start = 0; start < d; start += SketchHash.Chunk)
         {
             int len = Math.Min(SketchHash.Chunk, d - start);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Flock.Compression;
 
@@ -54,6 +55,18 @@ public sealed class RandomizedQuantization : ICompressor
     private readonly int[] _dropThresholds;
     private readonly int _unconditional;
 
+    /// <summary>Most thresholds in one octave [2^(31−z), 2^(32−z)) for which the octave tables are used.</summary>
+    private const int MaxPerOctave = 4;
+
+    /// <summary>
+    /// Octave tables (null when some octave holds more than <see cref="MaxPerOctave"/> thresholds):
+    /// for z = min(lzcnt(u), 31), entry z of table 0 counts the thresholds ≥ 2^(32−z) (all above
+    /// any u of that octave) and entries z of tables 1 … k are the thresholds inside the octave
+    /// (0 where there are fewer), so G = table0[z] + #{k : tablek[z] &gt; u}, exactly the count of
+    /// the threshold table.
+    /// </summary>
+    private readonly uint[][]? _octaves;
+
     /// <summary>Creates the mechanism.</summary>
     /// <param name="clipBound">Clipping bound c (finite, &gt; 0).</param>
     /// <param name="levels">Number of grid levels m, 2–65536.</param>
@@ -77,6 +90,7 @@ public sealed class RandomizedQuantization : ICompressor
         // Comparisons g < unconditional run without a branch: the smallest g with (1 − q)^g ≤ 1/256.
         _unconditional = 1;
         while (_unconditional < _dropThresholds.Length && Math.Pow(1.0 - keepProbability, _unconditional) > 1.0 / 256) _unconditional++;
+        _octaves = OctaveTables(_dropThresholds);
     }
 
     /// <summary>Clipping bound c: entries are clipped to [−c, c].</summary>
@@ -134,6 +148,30 @@ public sealed class RandomizedQuantization : ICompressor
             list.Add((int)((uint)Math.Min(t, uint.MaxValue) ^ 0x80000000u));
         }
         return list.ToArray();
+    }
+
+    /// <summary>The octave tables of <see cref="_octaves"/> for thresholds stored as by <see cref="DropThresholds"/>.</summary>
+    private static uint[][]? OctaveTables(int[] flipped)
+    {
+        var t = new uint[flipped.Length - 1];
+        for (int g = 1; g < flipped.Length; g++) t[g - 1] = (uint)flipped[g] ^ 0x80000000u;
+        var inside = new List<uint>[32];
+        var tables = new List<uint[]> { new uint[32] };
+        for (int z = 0; z < 32; z++)
+        {
+            ulong hi = 1UL << (32 - z), lo = z == 31 ? 0 : 1UL << (31 - z);
+            inside[z] = [];
+            foreach (uint v in t)
+            {
+                if (v >= hi) tables[0][z]++;
+                else if (v >= lo) inside[z].Add(v);
+            }
+            if (inside[z].Count > MaxPerOctave) return null;
+            while (tables.Count <= inside[z].Count) tables.Add(new uint[32]);
+        }
+        for (int z = 0; z < 32; z++)
+            for (int k = 0; k < inside[z].Count; k++) tables[k + 1][z] = inside[z][k];
+        return tables.ToArray();
     }
 
     /// <inheritdoc />
@@ -202,7 +240,95 @@ public sealed class RandomizedQuantization : ICompressor
         ref uint hr = ref MemoryMarshal.GetReference(highBits);
         ref float ur = ref MemoryMarshal.GetReference(uniforms);
         ref int outr = ref MemoryMarshal.GetReference(levels);
-        for (int i = 0; i < n; i += 8)
+        int i = 0;
+        if (_octaves is { } octaves && Avx512F.IsSupported && Avx512CD.IsSupported)
+        {
+            // Geometric counts from the octave of each uniform (its leading zeros): one table
+            // lookup for the thresholds above the octave plus a comparison per threshold inside it.
+            var c5 = Vector512.Create(ClipBound);
+            var top5 = Vector512.Create(top);
+            var inverse5 = Vector512.Create((Levels - 1) / (2 * top));
+            var last5 = Vector512.Create(Levels - 1);
+            var maxLow5 = Vector512.Create(Levels - 2);
+            var lastOctave = Vector512.Create(31u);
+            var baseLo = Vector512.Create((ReadOnlySpan<uint>)octaves[0].AsSpan(0, 16));
+            var baseHi = Vector512.Create((ReadOnlySpan<uint>)octaves[0].AsSpan(16, 16));
+            int inside = octaves.Length - 1;
+            Span<Vector512<uint>> candidates = stackalloc Vector512<uint>[2 * MaxPerOctave];
+            for (int k = 0; k < inside; k++)
+            {
+                candidates[2 * k] = Vector512.Create((ReadOnlySpan<uint>)octaves[k + 1].AsSpan(0, 16));
+                candidates[2 * k + 1] = Vector512.Create((ReadOnlySpan<uint>)octaves[k + 1].AsSpan(16, 16));
+            }
+            for (; i + 16 <= n; i += 16)
+            {
+                var x = Vector512.LoadUnsafe(ref xr, (nuint)i);
+                x = Vector512.ConditionalSelect(Vector512.Equals(x, x), x, Vector512<float>.Zero);
+                x = Vector512.Min(Vector512.Max(x, -c5), c5);
+                var p = (x + top5) * inverse5;
+                var j0 = Vector512.Min(Vector512.Max(Vector512.ConvertToInt32(Vector512.Floor(p)), Vector512<int>.Zero), maxLow5);
+                var low = Vector512.LoadUnsafe(ref lr, (nuint)i);
+                var high = Vector512.LoadUnsafe(ref hr, (nuint)i);
+                var zLow = Vector512.Min(Avx512CD.LeadingZeroCount(low), lastOctave);
+                var zHigh = Vector512.Min(Avx512CD.LeadingZeroCount(high), lastOctave);
+                var gLow = Avx512F.PermuteVar16x32x2(baseLo, zLow, baseHi).AsInt32();
+                var gHigh = Avx512F.PermuteVar16x32x2(baseLo, zHigh, baseHi).AsInt32();
+                for (int k = 0; k < inside; k++)
+                {
+                    var cLo = candidates[2 * k];
+                    var cHi = candidates[2 * k + 1];
+                    gLow -= Vector512.GreaterThan(Avx512F.PermuteVar16x32x2(cLo, zLow, cHi), low).AsInt32();
+                    gHigh -= Vector512.GreaterThan(Avx512F.PermuteVar16x32x2(cLo, zHigh, cHi), high).AsInt32();
+                }
+                var lo = Vector512.Max(j0 - gLow, Vector512<int>.Zero);
+                var hi = Vector512.Min(j0 + Vector512<int>.One + gHigh, last5);
+                var up = Vector512.LessThan(Vector512.LoadUnsafe(ref ur, (nuint)i) * Vector512.ConvertToSingle(hi - lo), p - Vector512.ConvertToSingle(lo));
+                Vector512.ConditionalSelect(up.AsInt32(), hi, lo).StoreUnsafe(ref outr, (nuint)i);
+            }
+        }
+        else if (Vector512.IsHardwareAccelerated)
+        {
+            // The same computation, sixteen entries per step, while full vectors remain.
+            var c5 = Vector512.Create(ClipBound);
+            var top5 = Vector512.Create(top);
+            var inverse5 = Vector512.Create((Levels - 1) / (2 * top));
+            var last5 = Vector512.Create(Levels - 1);
+            var maxLow5 = Vector512.Create(Levels - 2);
+            var flip5 = Vector512.Create(int.MinValue);
+            for (; i + 16 <= n; i += 16)
+            {
+                var x = Vector512.LoadUnsafe(ref xr, (nuint)i);
+                x = Vector512.ConditionalSelect(Vector512.Equals(x, x), x, Vector512<float>.Zero);
+                x = Vector512.Min(Vector512.Max(x, -c5), c5);
+                var p = (x + top5) * inverse5;
+                var j0 = Vector512.Min(Vector512.Max(Vector512.ConvertToInt32(Vector512.Floor(p)), Vector512<int>.Zero), maxLow5);
+                var low = Vector512.LoadUnsafe(ref lr, (nuint)i).AsInt32() ^ flip5;
+                var high = Vector512.LoadUnsafe(ref hr, (nuint)i).AsInt32() ^ flip5;
+                var gLow = Vector512<int>.Zero;
+                var gHigh = Vector512<int>.Zero;
+                int g = 1;
+                for (; g < unconditional; g++)
+                {
+                    var th = Vector512.Create(thresholds[g]);
+                    gLow += Vector512.GreaterThan(th, low);
+                    gHigh += Vector512.GreaterThan(th, high);
+                }
+                for (; g < thresholds.Length; g++)
+                {
+                    var th = Vector512.Create(thresholds[g]);
+                    var dl = Vector512.GreaterThan(th, low);
+                    var dh = Vector512.GreaterThan(th, high);
+                    if ((dl | dh) == Vector512<int>.Zero) break;
+                    gLow += dl;
+                    gHigh += dh;
+                }
+                var lo = Vector512.Max(j0 + gLow, Vector512<int>.Zero);
+                var hi = Vector512.Min(j0 + Vector512<int>.One - gHigh, last5);
+                var up = Vector512.LessThan(Vector512.LoadUnsafe(ref ur, (nuint)i) * Vector512.ConvertToSingle(hi - lo), p - Vector512.ConvertToSingle(lo));
+                Vector512.ConditionalSelect(up.AsInt32(), hi, lo).StoreUnsafe(ref outr, (nuint)i);
+            }
+        }
+        for (; i < n; i += 8)
         {
             Vector256<float> x;
             if (i + 8 <= n) x = Vector256.LoadUnsafe(ref xr, (nuint)i);

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Flock.Tensors;
 
 namespace Flock.Compression;
@@ -37,7 +38,24 @@ internal struct SimdRandom
     {
         if (bits.Length % 16 != 0) throw new ArgumentException($"Length {bits.Length} is not a multiple of 16.", nameof(bits));
         ref uint o = ref MemoryMarshal.GetReference(bits);
-        if (Vector512.IsHardwareAccelerated)
+        if (Avx512F.IsSupported)
+        {
+            // The same steps with AVX-512 rotates and three-way XORs (0x96 = a ⊕ b ⊕ c).
+            var s0 = _s0; var s1 = _s1; var s2 = _s2; var s3 = _s3;
+            for (int i = 0; i < bits.Length; i += 16)
+            {
+                var x = Avx512F.RotateLeft((s1 << 2) + s1, 7);       // rotl(s1·5, 7)
+                ((x << 3) + x).StoreUnsafe(ref o, (nuint)i);         // ·9
+                var t = s1 << 9;
+                var n1 = Avx512F.TernaryLogic(s1, s2, s0, 0x96);     // s1 ⊕ (s2 ⊕ s0)
+                var n0 = Avx512F.TernaryLogic(s0, s3, s1, 0x96);     // s0 ⊕ (s3 ⊕ s1)
+                var n2 = Avx512F.TernaryLogic(s2, s0, t, 0x96);      // s2 ⊕ s0 ⊕ t
+                s3 = Avx512F.RotateLeft(s3 ^ s1, 11);
+                s0 = n0; s1 = n1; s2 = n2;
+            }
+            _s0 = s0; _s1 = s1; _s2 = s2; _s3 = s3;
+        }
+        else if (Vector512.IsHardwareAccelerated)
         {
             var s0 = _s0; var s1 = _s1; var s2 = _s2; var s3 = _s3;
             for (int i = 0; i < bits.Length; i += 16)

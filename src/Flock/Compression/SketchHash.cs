@@ -46,6 +46,23 @@ internal static class SketchHash
         return h;
     }
 
+    /// <summary>Hashes of sixteen indices (<paramref name="a"/>, <paramref name="b"/>: the seed's low and high words, broadcast).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<uint> Hash(Vector512<uint> a, Vector512<uint> b, Vector512<uint> indices) => Fmix(Fmix(indices ^ a) + b);
+
+    /// <summary>Buckets ⌊h·s/2^32⌋ of sixteen hashes (exact; <paramref name="size"/> is s broadcast as 64-bit lanes), with two even/odd 32×32→64 multiplies.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Buckets(Vector512<uint> hashes, Vector512<uint> size)
+    {
+        var even = System.Runtime.Intrinsics.X86.Avx512F.Multiply(hashes, size);                              // lanes 0, 2, …: h·s
+        var odd = System.Runtime.Intrinsics.X86.Avx512F.Multiply((hashes.AsUInt64() >> 32).AsUInt32(), size); // lanes 1, 3, …
+        return ((even >> 32) | (odd & Vector512.Create(0xFFFFFFFF00000000UL))).AsInt32();
+    }
+
+    /// <summary>Sign masks (0 or 0x80000000) of sixteen hashes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<uint> SignMasks(Vector512<uint> hashes) => (hashes * Vector512.Create(0x2C1B3C6Du)) & Vector512.Create(0x80000000u);
+
     /// <summary>The 32-bit hash of index <paramref name="i"/>.</summary>
     public static uint Hash(ulong seed, int i) => Fmix(Fmix((uint)i ^ (uint)seed) + (uint)(seed >> 32));
 

@@ -210,16 +210,28 @@ public sealed class Srht : ICompressor
                 if (k == 0) continue;
                 int start = block * b, len = Math.Min(b, d - start);
                 var r = rows.AsSpan(0, k);
-                ApplySigns(seed, start, input.Slice(start, len), z[..len], 1f, accumulate: false);
-                z[len..].Clear();
-                WalshHadamard.Transform(z);
+                if (len == b && WalshHadamard.CanSplit16(b))
+                {
+                    // Signs and the first four levels in one pass over the block.
+                    SignedButterflies(seed, start, input.Slice(start, len), z);
+                    WalshHadamard.TransformAfter16(z);
+                }
+                else
+                {
+                    ApplySigns(seed, start, input.Slice(start, len), z[..len], 1f, accumulate: false);
+                    z[len..].Clear();
+                    WalshHadamard.Transform(z);
+                }
                 if (blocked)
                 {
                     // Row j of block i is √(nⱼ/b)·(H·Dᵢ·x)[rⱼ] (H unnormalized), nⱼ its stratum's length.
                     var n = lengths.AsSpan(0, k);
                     ForEachBlockRow(seed, block, b, k, r, n);
+                    // nⱼ is ⌊b/k⌋ or ⌊b/k⌋ + 1: two square roots per block.
                     float inv = (float)(1.0 / b);
-                    for (int j = 0; j < k; j++) values[o + j] = z[r[j]] * MathF.Sqrt(n[j] * inv);
+                    int q = b / k;
+                    float w0 = MathF.Sqrt(q * inv), w1 = MathF.Sqrt((q + 1) * inv);
+                    for (int j = 0; j < k; j++) values[o + j] = z[r[j]] * (n[j] == q ? w0 : w1);
                 }
                 else
                 {
@@ -295,7 +307,9 @@ public sealed class Srht : ICompressor
                     var n = lengths.AsSpan(0, k);
                     ForEachBlockRow(seed, block, b, k, r, n);
                     float inv = (float)(1.0 / b);
-                    for (int j = 0; j < k; j++) z[r[j]] = values[o + j] * MathF.Sqrt(n[j] * inv);
+                    int q = b / k;
+                    float w0 = MathF.Sqrt(q * inv), w1 = MathF.Sqrt((q + 1) * inv);
+                    for (int j = 0; j < k; j++) z[r[j]] = values[o + j] * (n[j] == q ? w0 : w1);
                 }
                 else
                 {
@@ -304,8 +318,17 @@ public sealed class Srht : ICompressor
                     for (int j = 0; j < k; j++) z[r[j]] = values[o + j] * norm;
                 }
                 o += k;
-                WalshHadamard.Transform(z);
-                ApplySigns(seed, start, z[..len], output.Slice(start, len), scale, accumulate);
+                if (len == b && WalshHadamard.EndsWithRadix16(b))
+                {
+                    // The last radix-16 pass writes D·(H·z) (or adds it) straight to the output.
+                    WalshHadamard.TransformButLastPass(z);
+                    LastPassSigned(seed, start, z, output.Slice(start, len), scale, accumulate);
+                }
+                else
+                {
+                    WalshHadamard.Transform(z);
+                    ApplySigns(seed, start, z[..len], output.Slice(start, len), scale, accumulate);
+                }
             }
         }
         finally
@@ -412,7 +435,92 @@ public sealed class Srht : ICompressor
         return z ^ (z >> 31);
     }
 
+    /// <summary>z = the strides 1–8 butterflies of D·x, sixteen entries at a time (x.Length = z.Length, a multiple of 16).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SignedButterflies(ulong seed, int first, ReadOnlySpan<float> x, Span<float> z)
+    {
+        var a = Vector512.Create((uint)seed);
+        var b = Vector512.Create((uint)(seed >> 32));
+        var idx = Vector512.Create((uint)first) + Vector512<uint>.Indices;
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        for (int i = 0; i + 16 <= z.Length; i += 16)
+        {
+            var v = (Vector512.LoadUnsafe(ref xr, (nuint)i).AsUInt32() ^ SketchHash.SignMasks(SketchHash.Hash(a, b, idx))).AsSingle();
+            idx += Vector512.Create(16u);
+            WalshHadamard.Butterfly16(v).StoreUnsafe(ref zr, (nuint)i);
+        }
+    }
+
+    /// <summary>
+    /// The last four Walsh–Hadamard levels (strides n/16 … n/2) of <paramref name="z"/> with the
+    /// signs of coordinates first … first + n − 1 applied on the way out: output = D·(H·z), or
+    /// output + scale·D·(H·z). The same additions, in the same order, as the radix-16 pass.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void LastPassSigned(ulong seed, int first, ReadOnlySpan<float> z, Span<float> output, float scale, bool accumulate)
+    {
+        int n = z.Length, h = n / 16;
+        nuint s = (nuint)h;
+        var a = Vector512.Create((uint)seed);
+        var bb = Vector512.Create((uint)(seed >> 32));
+        var vscale = Vector512.Create(scale);
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        ref float orf = ref MemoryMarshal.GetReference(output);
+        for (int c = 0; c < h; c += 16)
+        {
+            ref float q = ref Unsafe.Add(ref zr, c);
+            var a0 = Vector512.LoadUnsafe(ref q); var a1 = Vector512.LoadUnsafe(ref q, s);
+            var a2 = Vector512.LoadUnsafe(ref q, 2 * s); var a3 = Vector512.LoadUnsafe(ref q, 3 * s);
+            var a4 = Vector512.LoadUnsafe(ref q, 4 * s); var a5 = Vector512.LoadUnsafe(ref q, 5 * s);
+            var a6 = Vector512.LoadUnsafe(ref q, 6 * s); var a7 = Vector512.LoadUnsafe(ref q, 7 * s);
+            var a8 = Vector512.LoadUnsafe(ref q, 8 * s); var a9 = Vector512.LoadUnsafe(ref q, 9 * s);
+            var a10 = Vector512.LoadUnsafe(ref q, 10 * s); var a11 = Vector512.LoadUnsafe(ref q, 11 * s);
+            var a12 = Vector512.LoadUnsafe(ref q, 12 * s); var a13 = Vector512.LoadUnsafe(ref q, 13 * s);
+            var a14 = Vector512.LoadUnsafe(ref q, 14 * s); var a15 = Vector512.LoadUnsafe(ref q, 15 * s);
+            var b0 = a0 + a1; var b1 = a0 - a1; var b2 = a2 + a3; var b3 = a2 - a3;
+            var b4 = a4 + a5; var b5 = a4 - a5; var b6 = a6 + a7; var b7 = a6 - a7;
+            var b8 = a8 + a9; var b9 = a8 - a9; var b10 = a10 + a11; var b11 = a10 - a11;
+            var b12 = a12 + a13; var b13 = a12 - a13; var b14 = a14 + a15; var b15 = a14 - a15;
+            a0 = b0 + b2; a2 = b0 - b2; a1 = b1 + b3; a3 = b1 - b3;
+            a4 = b4 + b6; a6 = b4 - b6; a5 = b5 + b7; a7 = b5 - b7;
+            a8 = b8 + b10; a10 = b8 - b10; a9 = b9 + b11; a11 = b9 - b11;
+            a12 = b12 + b14; a14 = b12 - b14; a13 = b13 + b15; a15 = b13 - b15;
+            b0 = a0 + a4; b4 = a0 - a4; b1 = a1 + a5; b5 = a1 - a5;
+            b2 = a2 + a6; b6 = a2 - a6; b3 = a3 + a7; b7 = a3 - a7;
+            b8 = a8 + a12; b12 = a8 - a12; b9 = a9 + a13; b13 = a9 - a13;
+            b10 = a10 + a14; b14 = a10 - a14; b11 = a11 + a15; b15 = a11 - a15;
+            ref float dst = ref Unsafe.Add(ref orf, c);
+            var idx = Vector512.Create((uint)(first + c)) + Vector512<uint>.Indices;
+            var step = Vector512.Create((uint)h);
+            Emit(ref dst, 0, b0 + b8, idx, a, bb, vscale, accumulate);
+            Emit(ref dst, s, b1 + b9, idx + step, a, bb, vscale, accumulate);
+            Emit(ref dst, 2 * s, b2 + b10, idx + 2u * step, a, bb, vscale, accumulate);
+            Emit(ref dst, 3 * s, b3 + b11, idx + 3u * step, a, bb, vscale, accumulate);
+            Emit(ref dst, 4 * s, b4 + b12, idx + 4u * step, a, bb, vscale, accumulate);
+            Emit(ref dst, 5 * s, b5 + b13, idx + 5u * step, a, bb, vscale, accumulate);
+            Emit(ref dst, 6 * s, b6 + b14, idx + 6u * step, a, bb, vscale, accumulate);
+            Emit(ref dst, 7 * s, b7 + b15, idx + 7u * step, a, bb, vscale, accumulate);
+            Emit(ref dst, 8 * s, b0 - b8, idx + 8u * step, a, bb, vscale, accumulate);
+            Emit(ref dst, 9 * s, b1 - b9, idx + 9u * step, a, bb, vscale, accumulate);
+            Emit(ref dst, 10 * s, b2 - b10, idx + 10u * step, a, bb, vscale, accumulate);
+            Emit(ref dst, 11 * s, b3 - b11, idx + 11u * step, a, bb, vscale, accumulate);
+            Emit(ref dst, 12 * s, b4 - b12, idx + 12u * step, a, bb, vscale, accumulate);
+            Emit(ref dst, 13 * s, b5 - b13, idx + 13u * step, a, bb, vscale, accumulate);
+            Emit(ref dst, 14 * s, b6 - b14, idx + 14u * step, a, bb, vscale, accumulate);
+            Emit(ref dst, 15 * s, b7 - b15, idx + 15u * step, a, bb, vscale, accumulate);
+        }
+
+        static void Emit(ref float dst, nuint offset, Vector512<float> v, Vector512<uint> indices, Vector512<uint> a, Vector512<uint> b, Vector512<float> scale, bool accumulate)
+        {
+            v = (v.AsUInt32() ^ SketchHash.SignMasks(SketchHash.Hash(a, b, indices))).AsSingle();
+            if (accumulate) v = Vector512.LoadUnsafe(ref dst, offset) + v * scale;
+            v.StoreUnsafe(ref dst, offset);
+        }
+    }
+
     /// <summary>output = D·x (or output + scale·D·x) for the coordinates first, first + 1, … of the whole vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ApplySigns(ulong seed, int first, ReadOnlySpan<float> x, Span<float> output, float scale, bool accumulate)
     {
         int d = x.Length;
@@ -420,6 +528,30 @@ public sealed class Srht : ICompressor
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float o = ref MemoryMarshal.GetReference(output);
         var vscale = Vector256.Create(scale);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            // Signs straight from the hashes, sixteen at a time.
+            var a = Vector512.Create((uint)seed);
+            var b = Vector512.Create((uint)(seed >> 32));
+            var idx = Vector512.Create((uint)first) + Vector512<uint>.Indices;
+            var vscale5 = Vector512.Create(scale);
+            int i = 0;
+            for (; i + 16 <= d; i += 16)
+            {
+                var v = (Vector512.LoadUnsafe(ref xr, (nuint)i).AsUInt32() ^ SketchHash.SignMasks(SketchHash.Hash(a, b, idx))).AsSingle();
+                idx += Vector512.Create(16u);
+                ref float dst = ref Unsafe.Add(ref o, i);
+                if (accumulate) v = Vector512.LoadUnsafe(ref dst) + v * vscale5;
+                v.StoreUnsafe(ref dst);
+            }
+            for (; i < d; i++)
+            {
+                float v = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(Unsafe.Add(ref xr, i)) ^ SketchHash.SignMask(SketchHash.Hash(seed, first + i)));
+                ref float dst = ref Unsafe.Add(ref o, i);
+                dst = accumulate ? dst + v * scale : v;
+            }
+            return;
+        }
         for (int start = 0; start < d; start += SketchHash.Chunk)
         {
             int len = Math.Min(SketchHash.Chunk, d - start);

@@ -68,6 +68,15 @@ public static class WalshHadamard
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TransformBlock(ref float p, int length)
     {
+        if (Vector512.IsHardwareAccelerated && length >= 16)
+        {
+            // Strides 1, 2, 4 and 8 inside each register of sixteen, then radix-16 passes.
+            for (int i = 0; i < length; i += 16)
+                Butterfly16(Vector512.LoadUnsafe(ref p, (nuint)i)).StoreUnsafe(ref p, (nuint)i);
+            TransformAfter16(ref p, length);
+            return;
+        }
+
         var s1 = Vector256.Create(1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f);
         var s2 = Vector256.Create(1f, 1f, -1f, -1f, 1f, 1f, -1f, -1f);
         var s4 = Vector256.Create(1f, 1f, 1f, 1f, -1f, -1f, -1f, -1f);
@@ -167,6 +176,104 @@ public static class WalshHadamard
             (c1 - c5).StoreUnsafe(ref q, 5 * s);
             (c2 - c6).StoreUnsafe(ref q, 6 * s);
             (c3 - c7).StoreUnsafe(ref q, 7 * s);
+        }
+    }
+
+    /// <summary>Whether <see cref="Butterfly16"/> and TransformAfter16 can transform a block of <paramref name="length"/> entries.</summary>
+    internal static bool CanSplit16(int length) => Vector512.IsHardwareAccelerated && length >= 16 && length <= BlockLength && BitOperations.IsPow2(length);
+
+    /// <summary>Strides 1, 2, 4 and 8 of the transform inside one register of sixteen entries.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<float> Butterfly16(Vector512<float> v)
+    {
+        var t1 = Vector512.Create(1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f, 1f, -1f);
+        var t2 = Vector512.Create(1f, 1f, -1f, -1f, 1f, 1f, -1f, -1f, 1f, 1f, -1f, -1f, 1f, 1f, -1f, -1f);
+        var t4 = Vector512.Create(1f, 1f, 1f, 1f, -1f, -1f, -1f, -1f, 1f, 1f, 1f, 1f, -1f, -1f, -1f, -1f);
+        var t8 = Vector512.Create(1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, -1f, -1f, -1f, -1f, -1f, -1f, -1f, -1f);
+        v = Vector512.Shuffle(v, Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)) + v * t1;
+        v = Vector512.Shuffle(v, Vector512.Create(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)) + v * t2;
+        v = Vector512.Shuffle(v, Vector512.Create(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11)) + v * t4;
+        return Vector512.Shuffle(v, Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)) + v * t8;
+    }
+
+    /// <summary>The remaining levels (strides 16 and up) of a block whose groups of sixteen went through <see cref="Butterfly16"/>.</summary>
+    internal static void TransformAfter16(Span<float> data)
+    {
+        if (!CanSplit16(data.Length)) throw new ArgumentException($"Length {data.Length} cannot be split into registers of sixteen.", nameof(data));
+        TransformAfter16(ref MemoryMarshal.GetReference(data), data.Length);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TransformAfter16(ref float p, int length)
+    {
+        int h = 16;
+        while (16L * h <= length)
+        {
+            for (int g = 0; g < length; g += 16 * h) Radix16(ref Unsafe.Add(ref p, g), h);
+            h *= 16;
+        }
+        if (h < length) Levels(ref p, length, firstStride: h, columns: 0, columnsAreStride: true);
+    }
+
+    /// <summary>Whether a block of <paramref name="length"/> entries ends with one radix-16 pass over all of it (length 16^k ≥ 256), for <see cref="TransformButLastPass"/>.</summary>
+    internal static bool EndsWithRadix16(int length) => CanSplit16(length) && length >= 256 && (BitOperations.Log2((uint)length) & 3) == 0;
+
+    /// <summary>
+    /// All levels but the last four (strides length/16 … length/2) of a block for which
+    /// <see cref="EndsWithRadix16"/> holds; the caller runs that last radix-16 pass itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void TransformButLastPass(Span<float> data)
+    {
+        int length = data.Length;
+        if (!EndsWithRadix16(length)) throw new ArgumentException($"Length {length} is not a power of 16 in [256, {BlockLength}].", nameof(data));
+        ref float p = ref MemoryMarshal.GetReference(data);
+        for (int i = 0; i < length; i += 16)
+            Butterfly16(Vector512.LoadUnsafe(ref p, (nuint)i)).StoreUnsafe(ref p, (nuint)i);
+        for (int h = 16; 256L * h <= length; h *= 16)
+            for (int g = 0; g < length; g += 16 * h) Radix16(ref Unsafe.Add(ref p, g), h);
+    }
+
+    /// <summary>Four levels (strides h, 2h, 4h, 8h) over sixteen rows of h columns (h a multiple of 16), in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Radix16(ref float p, int h)
+    {
+        nuint s = (nuint)h;
+        for (int c = 0; c < h; c += 16)
+        {
+            ref float q = ref Unsafe.Add(ref p, c);
+            var a0 = Vector512.LoadUnsafe(ref q); var a1 = Vector512.LoadUnsafe(ref q, s);
+            var a2 = Vector512.LoadUnsafe(ref q, 2 * s); var a3 = Vector512.LoadUnsafe(ref q, 3 * s);
+            var a4 = Vector512.LoadUnsafe(ref q, 4 * s); var a5 = Vector512.LoadUnsafe(ref q, 5 * s);
+            var a6 = Vector512.LoadUnsafe(ref q, 6 * s); var a7 = Vector512.LoadUnsafe(ref q, 7 * s);
+            var a8 = Vector512.LoadUnsafe(ref q, 8 * s); var a9 = Vector512.LoadUnsafe(ref q, 9 * s);
+            var a10 = Vector512.LoadUnsafe(ref q, 10 * s); var a11 = Vector512.LoadUnsafe(ref q, 11 * s);
+            var a12 = Vector512.LoadUnsafe(ref q, 12 * s); var a13 = Vector512.LoadUnsafe(ref q, 13 * s);
+            var a14 = Vector512.LoadUnsafe(ref q, 14 * s); var a15 = Vector512.LoadUnsafe(ref q, 15 * s);
+            // Stride h.
+            var b0 = a0 + a1; var b1 = a0 - a1; var b2 = a2 + a3; var b3 = a2 - a3;
+            var b4 = a4 + a5; var b5 = a4 - a5; var b6 = a6 + a7; var b7 = a6 - a7;
+            var b8 = a8 + a9; var b9 = a8 - a9; var b10 = a10 + a11; var b11 = a10 - a11;
+            var b12 = a12 + a13; var b13 = a12 - a13; var b14 = a14 + a15; var b15 = a14 - a15;
+            // Stride 2h.
+            a0 = b0 + b2; a2 = b0 - b2; a1 = b1 + b3; a3 = b1 - b3;
+            a4 = b4 + b6; a6 = b4 - b6; a5 = b5 + b7; a7 = b5 - b7;
+            a8 = b8 + b10; a10 = b8 - b10; a9 = b9 + b11; a11 = b9 - b11;
+            a12 = b12 + b14; a14 = b12 - b14; a13 = b13 + b15; a15 = b13 - b15;
+            // Stride 4h.
+            b0 = a0 + a4; b4 = a0 - a4; b1 = a1 + a5; b5 = a1 - a5;
+            b2 = a2 + a6; b6 = a2 - a6; b3 = a3 + a7; b7 = a3 - a7;
+            b8 = a8 + a12; b12 = a8 - a12; b9 = a9 + a13; b13 = a9 - a13;
+            b10 = a10 + a14; b14 = a10 - a14; b11 = a11 + a15; b15 = a11 - a15;
+            // Stride 8h.
+            (b0 + b8).StoreUnsafe(ref q); (b0 - b8).StoreUnsafe(ref q, 8 * s);
+            (b1 + b9).StoreUnsafe(ref q, s); (b1 - b9).StoreUnsafe(ref q, 9 * s);
+            (b2 + b10).StoreUnsafe(ref q, 2 * s); (b2 - b10).StoreUnsafe(ref q, 10 * s);
+            (b3 + b11).StoreUnsafe(ref q, 3 * s); (b3 - b11).StoreUnsafe(ref q, 11 * s);
+            (b4 + b12).StoreUnsafe(ref q, 4 * s); (b4 - b12).StoreUnsafe(ref q, 12 * s);
+            (b5 + b13).StoreUnsafe(ref q, 5 * s); (b5 - b13).StoreUnsafe(ref q, 13 * s);
+            (b6 + b14).StoreUnsafe(ref q, 6 * s); (b6 - b14).StoreUnsafe(ref q, 14 * s);
+            (b7 + b15).StoreUnsafe(ref q, 7 * s); (b7 - b15).StoreUnsafe(ref q, 15 * s);
         }
     }
 

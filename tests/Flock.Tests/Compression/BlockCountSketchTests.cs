@@ -24,6 +24,39 @@ public sealed class BlockCountSketchTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new CountSketch(0.1, blockLength: 6));
     }
 
+    [Theory]
+    [InlineData(0.1, 3001)]     // segments of ~102 buckets: in-register decode, four-copy encode
+    [InlineData(0.01, 5000)]    // segments of ~10 buckets
+    [InlineData(0.5, 2100)]     // segments of ~512 buckets: the general paths
+    public void Default_blocks_match_the_definition(double ratio, int d)
+    {
+        var c = new CountSketch(ratio);
+        int s = c.Size(d), nb = c.Blocks(d), b = CountSketch.DefaultBlockLength;
+        Assert.Equal((d + b - 1) / b, nb);
+        var x = Codecs.Gaussian(d, 11);
+        var ctx = Codecs.Context(9);
+        ulong seed = c.SeedFor(ctx);
+        var payload = Codecs.Encode(c, x, [], ctx);
+        var expected = new double[s];
+        for (int i = 0; i < d; i++)
+        {
+            var (start, length) = CountSketch.SegmentOf(s, nb, i / b);
+            expected[start + CountSketch.BucketOf(seed, i, length)] += CountSketch.SignOf(seed, i) * x[i];
+        }
+        for (int k = 0; k < s; k++) Assert.Equal(expected[k], BitConverter.ToSingle(payload, 22 + 4 * k), 1e-4);
+        var y = Codecs.Decode(c, payload, d);
+        var acc = Codecs.Gaussian(d, 12);
+        var before = acc.ToArray();
+        c.DecodeAdd(payload, acc, 0.5f);
+        for (int i = 0; i < d; i++)
+        {
+            var (start, length) = CountSketch.SegmentOf(s, nb, i / b);
+            float bucket = BitConverter.ToSingle(payload, 22 + 4 * (start + CountSketch.BucketOf(seed, i, length)));
+            Assert.Equal(CountSketch.SignOf(seed, i) * bucket, y[i]);
+            Assert.Equal(before[i] + 0.5f * y[i], acc[i], 1e-5);
+        }
+    }
+
     [Fact]
     public void Blocked_sketch_matches_its_definition()
     {

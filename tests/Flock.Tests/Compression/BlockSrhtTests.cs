@@ -23,6 +23,50 @@ public sealed class BlockSrhtTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Srht(0.1, blockLength: 1));
     }
 
+    [Theory]
+    [InlineData(256, 3 * 256 + 40, 81)]       // full blocks of 16² entries: fused first and last passes
+    [InlineData(512, 2 * 512 + 7, 60)]        // fused first pass only
+    [InlineData(4096, 2 * 4096 + 100, 420)]   // the default block length
+    public void Long_blocks_encode_and_decode_by_their_definition(int b, int d, int s)
+    {
+        var c = Srht.WithRows(s, blockLength: b);
+        var x = Codecs.Gaussian(d, 21);
+        var ctx = Codecs.Context(4);
+        ulong seed = c.SeedFor(ctx);
+        var payload = Codecs.Encode(c, x, [], ctx);
+        int blocks = (d + b - 1) / b, o = 0;
+        var y = Codecs.Decode(c, payload, d);
+        var acc = Codecs.Gaussian(d, 22);
+        var before = acc.ToArray();
+        c.DecodeAdd(payload, acc, -0.75f);
+        for (int blk = 0; blk < blocks; blk++)
+        {
+            var rows = new int[Srht.RowsInBlock(s, blocks, blk)];
+            Srht.BlockRowsOf(seed, blk, b, rows);
+            var value = new double[rows.Length];
+            for (int t = 0; t < rows.Length; t++)
+            {
+                double v = 0;
+                for (int i = blk * b; i < Math.Min(blk * b + b, d); i++)
+                    v += ((BitOperations.PopCount((uint)((i - blk * b) & rows[t])) & 1) == 0 ? 1 : -1) * Srht.SignOf(seed, i) * x[i];
+                double w = Math.Sqrt((double)Srht.StratumLength(b, rows.Length, t) / b);
+                float sent = BitConverter.ToSingle(payload, 22 + 4 * (o + t));
+                Assert.Equal(v * w, sent, 1e-4);
+                value[t] = sent * w;
+            }
+            o += rows.Length;
+            for (int i = blk * b; i < Math.Min(blk * b + b, d); i++)
+            {
+                double e = 0;
+                for (int t = 0; t < rows.Length; t++)
+                    e += ((BitOperations.PopCount((uint)((i - blk * b) & rows[t])) & 1) == 0 ? 1 : -1) * value[t];
+                e *= Srht.SignOf(seed, i);
+                Assert.Equal(e, y[i], 1e-4);
+                Assert.Equal(before[i] - 0.75f * y[i], acc[i], 1e-5);
+            }
+        }
+    }
+
     [Fact]
     public void Blocked_sketch_matches_its_definition()
     {
