@@ -107,20 +107,39 @@ internal static class Selection
         if (!(t > 0)) t = float.Epsilon;                       // most of the sample is zero
         float tooMany = 0f, tooFew = float.PositiveInfinity;     // bracket: count(tooMany) > 1.3k, count(tooFew) < 0.8k
         int c = Kernels.CountAtLeast(x, t), cTooMany = 0;
-        for (int iter = 0; iter < 10 && (c > 1.3 * k || c < 0.8 * k); iter++)
+        // Once a threshold gives too many entries, every later threshold is at least that large, so
+        // counts only need the entries at or above it: collect them once (when few enough) and count
+        // there instead of rescanning the whole vector. The counts, hence the result, are unchanged.
+        int[]? pool = null;
+        int pooled = 0;
+        float pooledFrom = float.PositiveInfinity;
+        try
         {
-            if (c > 1.3 * k)
+            for (int iter = 0; iter < 10 && (c > 1.3 * k || c < 0.8 * k); iter++)
             {
-                tooMany = t;
-                cTooMany = c;
-                t = float.IsPositiveInfinity(tooFew) ? t * 1.3f : 0.5f * (t + tooFew);
+                if (c > 1.3 * k)
+                {
+                    tooMany = t;
+                    cTooMany = c;
+                    if (pool is null && c <= 4L * k + 4096)
+                    {
+                        pool = ArrayPool<int>.Shared.Rent(c);
+                        pooled = Kernels.CollectAtLeast(x, t, pool.AsSpan(0, c));
+                        pooledFrom = t;
+                    }
+                    t = float.IsPositiveInfinity(tooFew) ? t * 1.3f : 0.5f * (t + tooFew);
+                }
+                else
+                {
+                    tooFew = t;
+                    t = tooMany == 0f ? t * 0.8f : 0.5f * (tooMany + t);
+                }
+                c = pool is not null && t >= pooledFrom ? CountAtLeast(x, pool.AsSpan(0, pooled), t) : Kernels.CountAtLeast(x, t);
             }
-            else
-            {
-                tooFew = t;
-                t = tooMany == 0f ? t * 0.8f : 0.5f * (tooMany + t);
-            }
-            c = Kernels.CountAtLeast(x, t);
+        }
+        finally
+        {
+            if (pool is not null) ArrayPool<int>.Shared.Return(pool);
         }
         if ((c > 1.3 * k || c < 0.8 * k) && tooMany > 0f && c < k)
         {
@@ -146,6 +165,14 @@ internal static class Selection
             ArrayPool<int>.Shared.Return(cand);
             ArrayPool<float>.Shared.Return(keys);
         }
+    }
+
+    /// <summary>How many of the <paramref name="candidates"/> have |x| ≥ <paramref name="threshold"/> (NaN never counts).</summary>
+    private static int CountAtLeast(ReadOnlySpan<float> x, ReadOnlySpan<int> candidates, float threshold)
+    {
+        int count = 0;
+        foreach (int i in candidates) if (MathF.Abs(x[i]) >= threshold) count++;
+        return count;
     }
 
     /// <summary>Exact top-k among sorted candidate indices (all other entries are known to be smaller).</summary>
