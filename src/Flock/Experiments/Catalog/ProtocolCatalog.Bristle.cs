@@ -50,7 +50,7 @@ public static partial class ProtocolCatalog
         {
             var g = StaticGraph(NeedTopology(c, "bristle"), "bristle");
             int n = g.NodeCount;
-            var nb = Enumerable.Range(0, n).Select(i => g.Neighbors(i).ToArray()).ToArray();
+            var nb = NeighborArrays(g);
             string output = s.Get(BristleOutput);
             var o = new BristleOptions
             {

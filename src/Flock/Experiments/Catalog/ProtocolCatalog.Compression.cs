@@ -44,8 +44,8 @@ public static partial class ProtocolCatalog
                 var g = StaticGraph(NeedTopology(c, "choco"), "choco");
                 var w = MixingMatrix.MetropolisHastings(g);
                 int n = g.NodeCount;
-                var nb = Enumerable.Range(0, n).Select(i => g.Neighbors(i).ToArray()).ToArray();
-                var wt = Enumerable.Range(0, n).Select(i => w.NeighborWeights(i).ToArray()).ToArray();
+                var nb = NeighborArrays(g);
+                var wt = NeighborWeightArrays(w, n);
                 var o = new ChocoSgdOptions
                 {
                     Rounds = s.Get(Rounds), LocalSteps = s.Get(LocalSteps), BatchSize = s.Get(BatchSize), RoundTimeout = Timeout(s),

@@ -20,7 +20,7 @@ public static partial class ProtocolCatalog
         {
             var g = StaticGraph(NeedTopology(c, "monna"), "monna");
             int n = g.NodeCount;
-            var nb = Enumerable.Range(0, n).Select(i => g.Neighbors(i).ToArray()).ToArray();
+            var nb = NeighborArrays(g);
             var byz = AttackConfig.Create(c.Attack, n, nb, c.Aggregator, c.Seed);
             int f = s.Get(MonnaF);
             var o = new MonnaOptions

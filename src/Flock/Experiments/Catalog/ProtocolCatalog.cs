@@ -78,6 +78,12 @@ public static partial class ProtocolCatalog
         }
     }
 
+    /// <summary>Each node's neighbour ids, as the protocols' factories take them.</summary>
+    internal static int[][] NeighborArrays(Graph g) => Enumerable.Range(0, g.NodeCount).Select(i => g.Neighbors(i).ToArray()).ToArray();
+
+    /// <summary>Each node's Metropolis–Hastings weights, aligned with <see cref="NeighborArrays"/>.</summary>
+    internal static double[][] NeighborWeightArrays(MixingMatrix w, int n) => Enumerable.Range(0, n).Select(i => w.NeighborWeights(i).ToArray()).ToArray();
+
     private static string AttackText(ByzantineSetup? b) => b is null ? "" :
         $"; {b.Nodes.Count} Byzantine ({b.Attack?.Name ?? b.DataPoisoning?.GetType().Name ?? "?"})";
 
@@ -159,8 +165,8 @@ public static partial class ProtocolCatalog
                 var g = StaticGraph(topology, "dsgd");
                 var w = MixingMatrix.MetropolisHastings(g);
                 int n = g.NodeCount;
-                var nb = Enumerable.Range(0, n).Select(i => g.Neighbors(i).ToArray()).ToArray();
-                var wt = Enumerable.Range(0, n).Select(i => w.NeighborWeights(i).ToArray()).ToArray();
+                var nb = NeighborArrays(g);
+                var wt = NeighborWeightArrays(w, n);
                 var self = Enumerable.Range(0, n).Select(w.SelfWeight).ToArray();
                 var o = new DSgdOptions
                 {
@@ -183,7 +189,7 @@ public static partial class ProtocolCatalog
             (s, c) =>
             {
                 var g = StaticGraph(NeedTopology(c, "gossip"), "gossip");
-                var nb = Enumerable.Range(0, g.NodeCount).Select(i => g.Neighbors(i).ToArray()).ToArray();
+                var nb = NeighborArrays(g);
                 var o = new GossipLearningOptions { Period = s.Get(Period), Jitter = s.Get(Jitter), LocalSteps = s.Get(LocalSteps), BatchSize = s.Get(BatchSize), AgeWeighted = s.Get(AgeWeighted) };
                 o.Validate();
                 return new ProtocolSetup(() => GossipLearning.CreateNodes(c.Learner, c.Optimizer, c.Partitions, nb, o, c.Seed), g.NodeCount, 0, s.Get(Duration),

@@ -14,19 +14,6 @@ using Xunit.Abstractions;
 
 namespace Flock.Tests.Protocols.SybilWallTests;
 
-/// <summary>Attack success rate of a backdoor: share of triggered non-target test images classified as the target.</summary>
-internal sealed class AttackSuccessRate(ILearner learner, Backdoor backdoor, DatasetView triggered) : IModelMetric
-{
-    public string Name => "asr";
-
-    public double Evaluate(ReadOnlySpan<float> model)
-    {
-        var predictions = new int[triggered.Count];
-        learner.Predict(model, triggered, predictions);
-        return backdoor.AttackSuccessRate(predictions);
-    }
-}
-
 /// <summary>
 /// Quick real check (not part of the suite; FLOCK_BENCH=1): 30 honest nodes on a Barabási–Albert
 /// graph (m = 2) with Fashion-MNIST (IID shards), one adversary with 10 Sybil identities (each
@@ -46,7 +33,6 @@ public class SybilWallFashionMnistCheck(ITestOutputHelper output)
         var backdoor = new Backdoor(targetClass: 0, poisonFraction: 0.5f);
         var poisoned = backdoor.Poison(new DatasetView(data.Train, Enumerable.Range(honest * perNode, 1000).ToArray()), Rng.Derive(seed, 0, 0, "poison"));
         var test = data.Test.All();
-        var triggered = backdoor.TriggeredTestSet(test);
 
         var graph = new BarabasiAlbert(2).Generate(honest, seed);
         var neighbors = new List<int>[honest + sybils];
@@ -82,7 +68,7 @@ public class SybilWallFashionMnistCheck(ITestOutputHelper output)
                 MaxRounds = rounds,
                 Link = new LinkModel(0.05, 12.5e6),
                 Compute = new ComputeModel(0.01, SpeedDistribution.LogNormal(0, 0.3)),
-                Metrics = new MetricsOptions { EveryRounds = 5, Learner = learner, TestSet = test, ExtraMetrics = [new AttackSuccessRate(learner, backdoor, triggered)] },
+                Metrics = new MetricsOptions { EveryRounds = 5, Learner = learner, TestSet = test, ExtraMetrics = [new AttackSuccessRate(learner, backdoor, test)] },
             });
             var sw = Stopwatch.StartNew();
             var rows = SimTestSupport.RunRows(sim);
