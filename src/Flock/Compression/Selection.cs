@@ -1,5 +1,8 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using Flock.Tensors;
 
 namespace Flock.Compression;
@@ -171,16 +174,45 @@ internal static class Selection
     /// Fills <paramref name="sample"/> with the magnitudes of one random entry from each of
     /// sample.Length equal strata of <paramref name="x"/> (stratified sampling). Addresses increase,
     /// so the reads stream through memory instead of missing the cache once per sample as uniform
-    /// random indices do; every entry is still equally likely to be drawn.
+    /// random indices do; every entry is still equally likely to be drawn. The indices are drawn
+    /// first (<see cref="StratifiedIndices"/>), then gathered with the entries a few samples ahead
+    /// prefetched, so the gathers do not wait on memory one at a time.
     /// </summary>
-    private static void StratifiedSample(ReadOnlySpan<float> x, Rng rng, Span<float> sample)
+    private static unsafe void StratifiedSample(ReadOnlySpan<float> x, Rng rng, Span<float> sample)
     {
-        int d = x.Length, m = sample.Length;
+        var indices = MemoryMarshal.Cast<float, int>(sample);                 // drawn in place, then replaced by the keys
+        StratifiedIndices(x.Length, rng, indices);
+        int m = sample.Length;
+        ref int ir = ref MemoryMarshal.GetReference(indices);
+        ref float sr = ref MemoryMarshal.GetReference(sample);
+        fixed (float* xp = x)
+        {
+            int j = 0;
+            if (Sse.IsSupported)
+                for (; j + SampleAhead < m; j++)
+                {
+                    Sse.Prefetch0(xp + Unsafe.Add(ref ir, j + SampleAhead));
+                    Unsafe.Add(ref sr, j) = Kernels.MagnitudeKey(xp[Unsafe.Add(ref ir, j)]);
+                }
+            for (; j < m; j++) Unsafe.Add(ref sr, j) = Kernels.MagnitudeKey(xp[Unsafe.Add(ref ir, j)]);
+        }
+    }
+
+    /// <summary>How many samples ahead <see cref="StratifiedSample"/> prefetches.</summary>
+    private const int SampleAhead = 32;
+
+    /// <summary>
+    /// The indices of a stratified sample of [0, d): one uniform index in each of indices.Length equal
+    /// strata, increasing, from one <see cref="Rng.NextDouble"/> per stratum in order.
+    /// </summary>
+    public static void StratifiedIndices(int d, Rng rng, Span<int> indices)
+    {
+        int m = indices.Length;
         double width = (double)d / m;
         for (int j = 0; j < m; j++)
         {
             int i = (int)((j + rng.NextDouble()) * width);
-            sample[j] = Kernels.MagnitudeKey(x[Math.Min(i, d - 1)]);
+            indices[j] = Math.Min(i, d - 1);
         }
     }
 
