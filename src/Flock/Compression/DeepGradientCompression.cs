@@ -164,12 +164,27 @@ public sealed class DeepGradientCompression : ICompressor
             double limit = ClipNorm / Math.Sqrt(NodeCount);
             if (norm > limit) gradScale = (float)(limit / norm);
         }
-        Accumulate(u, v, input, Momentum, gradScale);
         int k = CountAt(d, context.Round);
         int[] indices = ArrayPool<int>.Shared.Rent(Math.Max(k, 1));
+        float[]? sample = null;
         try
         {
-            int n = Selection.Dgc(v, k, SampleFraction, context.CreateRng("dgc-threshold"), indices);
+            int n;
+            if (k > 0 && k < d)
+            {
+                // The threshold sample is taken during the accumulation, while each tile of v is in L1.
+                int m = Selection.DgcSampleLength(d, SampleFraction);
+                sample = ArrayPool<float>.Shared.Rent(m);
+                var keys = sample.AsSpan(0, m);
+                Selection.StratifiedIndices(d, context.CreateRng("dgc-threshold"), MemoryMarshal.Cast<float, int>(keys));
+                AccumulateAndSample(u, v, input, Momentum, gradScale, keys);
+                n = Selection.DgcFromSample(v, k, keys, indices);
+            }
+            else
+            {
+                Accumulate(u, v, input, Momentum, gradScale);
+                n = Selection.Dgc(v, k, SampleFraction, context.CreateRng("dgc-threshold"), indices);
+            }
             var sent = indices.AsSpan(0, n);
             int length = SparseFormat.Write(destination, CodecId.Dgc, d, sent, v, 1f);
             foreach (int i in sent)                                       // momentum factor masking
@@ -182,6 +197,28 @@ public sealed class DeepGradientCompression : ICompressor
         finally
         {
             ArrayPool<int>.Shared.Return(indices);
+            if (sample is not null) ArrayPool<float>.Shared.Return(sample);
+        }
+    }
+
+    /// <summary>Entries per tile of <see cref="AccumulateAndSample"/> (16 KB of v: L1-resident when sampled).</summary>
+    private const int Tile = 1 << 12;
+
+    /// <summary>
+    /// <see cref="Accumulate"/>, tile by tile, replacing each increasing sample index in
+    /// <paramref name="sample"/> (int bits) by the magnitude key of v at that index right after its
+    /// tile is updated: the same values as sampling the updated v afterwards, without a second pass.
+    /// </summary>
+    private static void AccumulateAndSample(Span<float> u, Span<float> v, ReadOnlySpan<float> g, float mu, float a, Span<float> sample)
+    {
+        int n = g.Length, j = 0, m = sample.Length;
+        var at = MemoryMarshal.Cast<float, int>(sample);
+        ref float vr = ref MemoryMarshal.GetReference(v);
+        for (int t0 = 0; t0 < n; t0 += Tile)
+        {
+            int len = Math.Min(Tile, n - t0), t1 = t0 + len;
+            Accumulate(u.Slice(t0, len), v.Slice(t0, len), g.Slice(t0, len), mu, a);
+            for (; j < m && at[j] < t1; j++) sample[j] = Kernels.MagnitudeKey(Unsafe.Add(ref vr, at[j]));
         }
     }
 

@@ -93,23 +93,41 @@ internal static class Selection
             for (int i = 0; i < d; i++) result[i] = i;
             return d;
         }
-        int m = (int)Math.Clamp(Math.Ceiling(d * sampleFraction), Math.Min(d, 64), d);
+        int m = DgcSampleLength(d, sampleFraction);
         float[] sample = ArrayPool<float>.Shared.Rent(m);
-        float t;
         try
         {
             var s = sample.AsSpan(0, m);
             StratifiedSample(x, rng, s);
-            int ks = (int)Math.Clamp(Math.Ceiling((double)m * k / d), 1, m);
-            t = KthLargest(s, ks);
+            return DgcFromSample(x, k, s, result);
         }
         finally
         {
             ArrayPool<float>.Shared.Return(sample);
         }
+    }
+
+    /// <summary>The size of DGC's threshold sample: ⌈d·fraction⌉, at least min(d, 64).</summary>
+    public static int DgcSampleLength(int d, double sampleFraction) => (int)Math.Clamp(Math.Ceiling(d * sampleFraction), Math.Min(d, 64), d);
+
+    /// <summary>
+    /// <see cref="Dgc(ReadOnlySpan{float}, int, double, Rng, Span{int})"/> from its stratified sample
+    /// of magnitude keys (<see cref="DgcSampleLength"/> of them, reordered here), for 0 &lt; k &lt; d.
+    /// Each count over the whole vector also collects up to ⌊1.3·k⌋ + 1 candidates, so a count that
+    /// lands in the window needs no further pass; later candidates come from the pool when it covers
+    /// the threshold. The counts and the result are those of counting and collecting separately.
+    /// </summary>
+    public static int DgcFromSample(ReadOnlySpan<float> x, int k, Span<float> sample, Span<int> result)
+    {
+        int d = x.Length, m = sample.Length;
+        int ks = (int)Math.Clamp(Math.Ceiling((double)m * k / d), 1, m);
+        float t = KthLargest(sample, ks);
         if (!(t > 0)) t = float.Epsilon;                       // most of the sample is zero
+        int cap = (int)Math.Min(d, 1.3 * k + 1);                // every accepted count in the window fits
+        int[] cand = ArrayPool<int>.Shared.Rent(cap);
         float tooMany = 0f, tooFew = float.PositiveInfinity;     // bracket: count(tooMany) > 1.3k, count(tooFew) < 0.8k
-        int c = Kernels.CountAtLeast(x, t), cTooMany = 0;
+        int c = Kernels.CollectAtLeast(x, t, cand.AsSpan(0, cap)), cTooMany = 0;
+        float collectedAt = c <= cap ? t : float.NaN;            // the threshold whose entries are in cand (all of them)
         // Once a threshold gives too many entries, every later threshold is at least that large, so
         // counts only need the entries at or above it: collect them once (when few enough) and count
         // there instead of rescanning the whole vector. The counts, hence the result, are unchanged.
@@ -137,37 +155,57 @@ internal static class Selection
                     tooFew = t;
                     t = tooMany == 0f ? t * 0.8f : 0.5f * (tooMany + t);
                 }
-                c = pool is not null && t >= pooledFrom ? CountAtLeast(x, pool.AsSpan(0, pooled), t) : Kernels.CountAtLeast(x, t);
+                if (pool is not null && t >= pooledFrom) c = CountAtLeast(x, pool.AsSpan(0, pooled), t);
+                else
+                {
+                    c = Kernels.CollectAtLeast(x, t, cand.AsSpan(0, cap));
+                    collectedAt = c <= cap ? t : float.NaN;
+                }
             }
-        }
-        finally
-        {
-            if (pool is not null) ArrayPool<int>.Shared.Return(pool);
-        }
-        if ((c > 1.3 * k || c < 0.8 * k) && tooMany > 0f && c < k)
-        {
-            t = tooMany;
-            c = cTooMany;
-        }
-        if (c == 0) return 0;
-        int rent = Math.Max(c, (int)Math.Min(d, 1.3 * k + 1));      // the same size every round in the usual case
-        int[] cand = ArrayPool<int>.Shared.Rent(rent);
-        float[] keys = ArrayPool<float>.Shared.Rent(rent);
-        try
-        {
-            int got = Kernels.CollectAtLeast(x, t, cand.AsSpan(0, c));
+            if ((c > 1.3 * k || c < 0.8 * k) && tooMany > 0f && c < k)
+            {
+                t = tooMany;
+                c = cTooMany;
+            }
+            if (c == 0) return 0;
+            if (c > cap)
+            {
+                ArrayPool<int>.Shared.Return(cand);
+                cand = ArrayPool<int>.Shared.Rent(c);
+                collectedAt = float.NaN;
+            }
+            int got;
+            if (t == collectedAt) got = c;                          // collected by the count itself
+            else if (pool is not null && t >= pooledFrom) got = Filter(x, pool.AsSpan(0, pooled), t, cand);
+            else got = Kernels.CollectAtLeast(x, t, cand.AsSpan(0, c));
             if (got <= k)
             {
                 cand.AsSpan(0, got).CopyTo(result);
                 return got;
             }
-            return FinishTopK(x, cand.AsSpan(0, got), keys.AsSpan(0, got), k, result);
+            float[] keys = ArrayPool<float>.Shared.Rent(got);
+            try
+            {
+                return FinishTopK(x, cand.AsSpan(0, got), keys.AsSpan(0, got), k, result);
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(keys);
+            }
         }
         finally
         {
+            if (pool is not null) ArrayPool<int>.Shared.Return(pool);
             ArrayPool<int>.Shared.Return(cand);
-            ArrayPool<float>.Shared.Return(keys);
         }
+    }
+
+    /// <summary>The <paramref name="candidates"/> (increasing) with |x| ≥ <paramref name="threshold"/>, in order; returns how many.</summary>
+    private static int Filter(ReadOnlySpan<float> x, ReadOnlySpan<int> candidates, float threshold, Span<int> kept)
+    {
+        int o = 0;
+        foreach (int i in candidates) if (MathF.Abs(x[i]) >= threshold) kept[o++] = i;
+        return o;
     }
 
     /// <summary>
