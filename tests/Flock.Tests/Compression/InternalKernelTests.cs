@@ -126,4 +126,63 @@ public sealed class InternalKernelTests
         }
         Assert.All(hits, h => Assert.InRange(h, 1500 - 6 * 33, 1500 + 6 * 33));
     }
+
+    /// <summary>
+    /// DGC's threshold rule, written plainly (count the whole vector each time, collect at the end),
+    /// as a reference for the fused implementation that collects while counting and reuses the pool.
+    /// </summary>
+    private static int[] DgcReference(float[] x, int k, double fraction, Rng rng)
+    {
+        int d = x.Length, m = Selection.DgcSampleLength(d, fraction);
+        var idx = new int[m];
+        Selection.StratifiedIndices(d, rng, idx);
+        var sample = idx.Select(i => float.IsNaN(x[i]) ? -1f : MathF.Abs(x[i])).OrderByDescending(v => v).ToArray();
+        float t = sample[(int)Math.Clamp(Math.Ceiling((double)m * k / d), 1, m) - 1];
+        if (!(t > 0)) t = float.Epsilon;
+        int Count(float th) => x.Count(v => MathF.Abs(v) >= th);
+        float tooMany = 0f, tooFew = float.PositiveInfinity;
+        int c = Count(t), cTooMany = 0;
+        for (int iter = 0; iter < 10 && (c > 1.3 * k || c < 0.8 * k); iter++)
+        {
+            if (c > 1.3 * k) { tooMany = t; cTooMany = c; t = float.IsPositiveInfinity(tooFew) ? t * 1.3f : 0.5f * (t + tooFew); }
+            else { tooFew = t; t = tooMany == 0f ? t * 0.8f : 0.5f * (tooMany + t); }
+            c = Count(t);
+        }
+        if ((c > 1.3 * k || c < 0.8 * k) && tooMany > 0f && c < k) t = tooMany;
+        var cand = Enumerable.Range(0, d).Where(i => MathF.Abs(x[i]) >= t).ToArray();
+        if (cand.Length <= k) return cand;
+        // Exact top-k among the candidates, ties to the lowest indices.
+        var top = cand.OrderByDescending(i => MathF.Abs(x[i])).ThenBy(i => i).Take(k).ToHashSet();
+        return cand.Where(top.Contains).ToArray();
+    }
+
+    [Theory]
+    [InlineData(0)]   // Gaussian: the first count usually lands in the window
+    [InlineData(1)]   // a cluster of equal magnitudes around the k-th: bisection, then the fallback threshold
+    [InlineData(2)]   // heavy tail with zeros: refinement steps in both directions
+    [InlineData(3)]   // tiny sample fraction: poor first estimate, pool counts
+    public void Dgc_selection_matches_the_plain_threshold_rule(int kind)
+    {
+        const int d = 200_000;
+        var rng = new Rng((ulong)(17 + kind));
+        var x = new float[d];
+        for (int i = 0; i < d; i++)
+        {
+            float g = (float)rng.NextGaussian();
+            x[i] = kind switch
+            {
+                1 => i % 3 == 0 ? (g > 0 ? 2.5f : -2.5f) : g,
+                2 => i % 4 == 0 ? 0f : g * g * g,
+                _ => g,
+            };
+        }
+        double fraction = kind == 3 ? 0.0005 : 0.01;
+        foreach (int k in new[] { 1, 37, 200, 2_000, 30_000 })
+        {
+            var expected = DgcReference(x, k, fraction, new Rng((ulong)(5 + k)));
+            var result = new int[k];
+            int n = Selection.Dgc(x, k, fraction, new Rng((ulong)(5 + k)), result);
+            Assert.Equal(expected, result[..n]);
+        }
+    }
 }
