@@ -389,7 +389,15 @@ public sealed class DSgdNode : INodeBehavior
     public bool ReportsRounds => true;
 
     /// <inheritdoc />
-    public ReadOnlyMemory<float> EvaluationModel => _model.Parameters;
+    /// <remarks>Reading it applies a mix still waiting for the next training job, so it is always the current model.</remarks>
+    public ReadOnlyMemory<float> EvaluationModel
+    {
+        get
+        {
+            ApplyPendingMix();
+            return _model.Parameters;
+        }
+    }
 
     /// <inheritdoc />
     public void OnStart(INodeContext context)
@@ -400,14 +408,26 @@ public sealed class DSgdNode : INodeBehavior
 
     private void BeginRound(INodeContext context, long round)
     {
-        if (_options.Rounds > 0 && round > _options.Rounds) { _phase = Phase.Done; return; }
+        if (_options.Rounds > 0 && round > _options.Rounds)
+        {
+            ApplyPendingMix();
+            _phase = Phase.Done;
+            return;
+        }
         _round = round;
         UseRow(round);
         _jumpTo = -1;
         while (_inbox.Count > 0 && _inbox.Keys.First() < round) _inbox.Remove(_inbox.Keys.First());
         _phase = Phase.Training;
         _byzantine?.BeginRound(context, round, _model.Parameters);
-        context.StartTraining(new TrainingJob(_model, _learner, _optimizer, _data, _options.LocalSteps, _options.BatchSize, round) { SnapshotParameters = _byzantine is null });
+        // The previous round's mix runs at the start of this job, on its worker thread.
+        var pending = _pendingMix;
+        _pendingMix = null;
+        context.StartTraining(new TrainingJob(_model, _learner, _optimizer, _data, _options.LocalSteps, _options.BatchSize, round)
+        {
+            SnapshotParameters = _byzantine is null,
+            Prologue = pending is null ? null : () => ApplyMix(pending),
+        });
     }
 
     /// <inheritdoc />
@@ -558,16 +578,46 @@ public sealed class DSgdNode : INodeBehavior
                 if (needed[k] && slots![k] is { } m) { inputs[idx] = m.Model; weights[idx++] = row.Weights[k]; }
             }
             if (self < 0) { self = idx; inputs[idx] = parameters; weights[idx] = row.SelfWeight; }
-            int p = parameters.Length;
-            var mix = t_mix is { } t && t.Length >= p ? t : (t_mix = new float[p]);
-            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-            _mixer.Mix(inputs, weights, self, mix.AsSpan(0, p), context, _round);
-            mix.AsSpan(0, p).CopyTo(parameters);
-            context.AddAggregationTime(System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+            var mix = new PendingMix(inputs, weights, self, context.DeriveRng("aggregate", _round).NextUInt64());
+            if (_byzantine is null) _pendingMix = mix; // applied by the next job, or when the model is read first
+            else
+            {
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                ApplyMix(mix);
+                context.AddAggregationTime(System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+            }
         }
         _phase = Phase.Idle;
         context.CompleteRound(_round);
         BeginRound(context, _round + 1);
+    }
+
+    /// <summary>
+    /// A finished round's mix not yet applied to the model: its inputs (the node's own model at
+    /// <c>Self</c>, the received models in node-id order), their weights and the seed of the rule's
+    /// randomness. Honest nodes hand it to the next training job, which applies it on its worker
+    /// thread before the local steps, so mixing runs in parallel across nodes instead of on the
+    /// simulator's event loop; the result is the same bits either way.
+    /// </summary>
+    private sealed record PendingMix(ReadOnlyMemory<float>[] Inputs, float[] Weights, int Self, ulong Seed);
+
+    private PendingMix? _pendingMix;
+
+    private void ApplyPendingMix()
+    {
+        if (_pendingMix is not { } mix) return;
+        _pendingMix = null;
+        ApplyMix(mix);
+    }
+
+    private void ApplyMix(PendingMix m)
+    {
+        // Raw access: inside a job the model is locked for everyone but the job.
+        var parameters = _model.RawParameters;
+        int p = parameters.Length;
+        var mix = t_mix is { } t && t.Length >= p ? t : (t_mix = new float[p]);
+        _mixer.Mix(m.Inputs, m.Weights, m.Self, mix.AsSpan(0, p), m.Seed);
+        mix.AsSpan(0, p).CopyTo(parameters);
     }
 
     /// <summary>A crash lost the running job or the timeout: retrain the current round, or wait again (a Byzantine node waiting to craft crafts at once).</summary>
@@ -592,6 +642,7 @@ public sealed class DSgdNode : INodeBehavior
     /// <inheritdoc />
     public void WriteState(StateWriter writer)
     {
+        ApplyPendingMix(); // not expected outside a callback; a checkpoint then holds the mixed model
         _model.Write(writer);
         writer.Write(_round);
         writer.Write((int)_phase);

@@ -9,8 +9,12 @@ namespace Flock.Protocols;
 /// </summary>
 internal abstract class ModelMixer
 {
-    /// <summary>Writes the mixed model to <paramref name="output"/> (which overlaps no input).</summary>
-    public abstract void Mix(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights, int self, Span<float> output, INodeContext context, long round);
+    /// <summary>
+    /// Writes the mixed model to <paramref name="output"/> (which overlaps no input). May run on any
+    /// thread: it depends only on its arguments; <paramref name="seed"/> keys randomised rules
+    /// (derived per node and round by the caller).
+    /// </summary>
+    public abstract void Mix(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights, int self, Span<float> output, ulong seed);
 
     /// <summary>The aggregator an optimised attack should target (the rule in use, or its closest <see cref="IAggregator"/> form).</summary>
     public abstract IAggregator TargetAggregator { get; }
@@ -22,10 +26,10 @@ internal abstract class ModelMixer
     {
         public override IAggregator TargetAggregator => aggregator;
 
-        public override void Mix(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights, int self, Span<float> output, INodeContext context, long round)
+        public override void Mix(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights, int self, Span<float> output, ulong seed)
         {
             // Randomised pre-aggregators (bucketing) draw from a seed derived per node and round.
-            if (aggregator is PreAggregated pre) pre.Aggregate(inputs, weights, output, context.DeriveRng("aggregate", round).NextUInt64());
+            if (aggregator is PreAggregated pre) pre.Aggregate(inputs, weights, output, seed);
             else aggregator.Aggregate(inputs, weights, output);
         }
     }

@@ -120,7 +120,7 @@ public static class Monna
     {
         public override IAggregator TargetAggregator => nna;
 
-        public override void Mix(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights, int self, Span<float> output, INodeContext context, long round) =>
+        public override void Mix(IReadOnlyList<ReadOnlyMemory<float>> inputs, ReadOnlySpan<float> weights, int self, Span<float> output, ulong seed) =>
             NearestNeighborAveraging.Average(inputs, self, nna.F, output);
     }
 }

@@ -81,6 +81,28 @@ public class TrainingJob
     /// </summary>
     public bool SnapshotParameters { get; init; }
 
+    /// <summary>
+    /// Work that must happen to the model before the local steps, run on the job's worker thread at
+    /// the start of <see cref="Execute"/> (or earlier, on the host's thread, through
+    /// <see cref="RunPrologue"/>) — e.g. D-SGD's mixing of the models received in the previous
+    /// round, so that it runs in parallel with other nodes' jobs instead of on the simulator's single
+    /// event-loop thread. It must depend only on data that no one changes while the job runs (the
+    /// job's own model and immutable messages). Null (the default): none.
+    /// </summary>
+    public Action? Prologue { get; init; }
+
+    private int _prologueDone;
+
+    /// <summary>
+    /// Runs <see cref="Prologue"/> now if it has not run yet (at most once per job; thread-safe).
+    /// Hosts call it when they need the model as the steps will start from it, e.g. to snapshot it
+    /// for an evaluation that falls inside the job.
+    /// </summary>
+    public void RunPrologue()
+    {
+        if (Prologue is { } p && Interlocked.Exchange(ref _prologueDone, 1) == 0) p();
+    }
+
     /// <summary>Minibatch size.</summary>
     public int BatchSize { get; }
 
@@ -103,6 +125,7 @@ public class TrainingJob
     /// <summary>Runs the job for node <paramref name="nodeId"/> of an experiment seeded with <paramref name="seed"/>. Thread-safe w.r.t. other jobs on other models.</summary>
     public TrainingResult Execute(ulong seed, int nodeId)
     {
+        RunPrologue();
         if (Steps == 0) return new TrainingResult(Round, 0, double.NaN);
         int p = Model.ParameterCount;
         var gradient = t_gradient is { } g && g.Length >= p ? g : (t_gradient = new float[p]);

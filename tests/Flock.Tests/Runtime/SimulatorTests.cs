@@ -271,6 +271,59 @@ public class SimulatorTests
     }
 
     [Fact]
+    public void A_job_prologue_runs_once_before_the_steps_and_before_a_tick_snapshot()
+    {
+        var learner = TinyMlp(3, 2);
+        var data = Split(Blobs(40, 3, 2, 1), 1)[0];
+        var sgd = new Sgd(1f);
+        var model = LocalModel.Create(learner, sgd, LocalModel.InitialParameters(learner, 1));
+        int calls = 0;
+        var probe = new ProbeBehavior
+        {
+            Model = model.Parameters,
+            // 3 steps × 0.5 s: the tick at t = 1 falls inside the job, so the host runs the prologue
+            // on its own thread to snapshot the model the steps start from.
+            Start = c => c.StartTraining(new TrainingJob(model, learner, sgd, data, 3, 8, 0)
+            {
+                Prologue = () => { calls++; model.RawParameters[0] = 42f; },
+            }),
+        };
+        var sim = new Simulator(new[] { probe }, new SimulationOptions
+        {
+            Compute = new ComputeModel(0.5),
+            Metrics = new MetricsOptions { EveryRounds = 0, EverySeconds = 1, ExtraMetrics = new IModelMetric[] { new FirstParameter() } },
+        });
+        var rows = RunRows(sim);
+        Assert.Equal(1, calls);
+        float after = model.Parameters[0];
+        Assert.NotEqual(42f, after); // the steps started from the prologue's parameters and moved them
+        Assert.Equal(new double[] { rows[0].Extra[0].Value, 42, after }, rows.Select(r => r.Extra[0].Value));
+    }
+
+    [Fact]
+    public void Execute_runs_the_prologue_first_and_only_once()
+    {
+        var learner = TinyMlp(3, 2);
+        var data = Split(Blobs(40, 3, 2, 1), 1)[0];
+        var sgd = new Sgd(0.5f);
+        var a = LocalModel.Create(learner, sgd, LocalModel.InitialParameters(learner, 1));
+        var b = LocalModel.Create(learner, sgd, LocalModel.InitialParameters(learner, 1));
+        b.RawParameters.AsSpan().Fill(0.25f); // b starts where a's prologue puts a
+        int calls = 0;
+        var jobA = new TrainingJob(a, learner, sgd, data, 2, 8, 3) { Prologue = () => { calls++; a.RawParameters.AsSpan().Fill(0.25f); } };
+        var jobB = new TrainingJob(b, learner, sgd, data, 2, 8, 3);
+        jobA.RunPrologue();
+        foreach (var job in new[] { jobA, jobB })
+        {
+            job.Begin();
+            job.Execute(7, 2);
+            job.End();
+        }
+        Assert.Equal(1, calls);
+        Assert.Equal(b.Parameters.ToArray(), a.Parameters.ToArray());
+    }
+
+    [Fact]
     public void Consensus_distance_matches_hand_computation()
     {
         var models = new ReadOnlyMemory<float>[] { new float[] { 1, 2 }, new float[] { 3, 4 }, new float[] { 5, 9 } };

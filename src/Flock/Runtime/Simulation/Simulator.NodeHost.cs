@@ -89,7 +89,11 @@ public sealed partial class Simulator
             if (IsEvaluated && period > 0)
             {
                 double nextTick = Math.Ceiling(sim._now / period) * period;
-                if (nextTick <= sim._now + cost && nextTick <= sim._options.MaxTime) PreJobSnapshot = job.Model.RawParameters.ToArray();
+                if (nextTick <= sim._now + cost && nextTick <= sim._options.MaxTime)
+                {
+                    job.RunPrologue(); // the evaluation sees the model the steps start from
+                    PreJobSnapshot = job.Model.RawParameters.ToArray();
+                }
             }
             ulong seed = sim._seed;
             int nodeId = Id;
