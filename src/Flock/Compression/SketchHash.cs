@@ -7,7 +7,7 @@ namespace Flock.Compression;
 /// <summary>
 /// The per-index hash of the sketches: h(i) = fmix32(fmix32(i ⊕ a) + b) with (a, b) from the
 /// 64-bit seed (MurmurHash3's finalizer), computed eight lanes at a time; the bucket is
-/// ⌊h·s / 2^32⌋ and the sign bit is bit 31 of h·0x2C1B3C6D. Scalar and vector forms agree.
+/// ⌊h·s / 2^32⌋ (the high bits) and the sign is bit 0 of h. Scalar and vector forms agree.
 /// </summary>
 internal static class SketchHash
 {
@@ -61,7 +61,7 @@ internal static class SketchHash
 
     /// <summary>Sign masks (0 or 0x80000000) of sixteen hashes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<uint> SignMasks(Vector512<uint> hashes) => (hashes * Vector512.Create(0x2C1B3C6Du)) & Vector512.Create(0x80000000u);
+    public static Vector512<uint> SignMasks(Vector512<uint> hashes) => hashes << 31;
 
     /// <summary>The 32-bit hash of index <paramref name="i"/>.</summary>
     public static uint Hash(ulong seed, int i) => Fmix(Fmix((uint)i ^ (uint)seed) + (uint)(seed >> 32));
@@ -70,9 +70,40 @@ internal static class SketchHash
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Bucket(uint hash, int buckets) => (int)(((ulong)hash * (uint)buckets) >> 32);
 
+    /// <summary>
+    /// Packed sign mask (0 or 0x80000000) of index <paramref name="i"/>: bit i mod 32 of the hash of
+    /// word ⌊i/32⌋, so one hash gives the signs of 32 consecutive indices (used by the SRHT, which
+    /// needs one random bit per index rather than a whole hash).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint PackedSignMask(ulong seed, int i) => ((Hash(seed, i >> 5) >> (i & 31)) & 1u) << 31;
+
+    private static readonly Vector512<uint> s_shiftsLow = Vector512.Create(31u) - Vector512<uint>.Indices;
+    private static readonly Vector512<uint> s_shiftsHigh = Vector512.Create(15u) - Vector512<uint>.Indices;
+
+    /// <summary>
+    /// Packed sign masks of the sixteen indices <paramref name="first"/> … first + 15 (first a
+    /// multiple of 16) from <paramref name="word"/>, the hash of word ⌊first/32⌋: lane l takes bit
+    /// (first mod 32) + l. Needs AVX-512.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<uint> PackedSignMasks(uint word, int first) =>
+        System.Runtime.Intrinsics.X86.Avx512F.ShiftLeftLogicalVariable(Vector512.Create(word), (first & 16) == 0 ? s_shiftsLow : s_shiftsHigh)
+        & Vector512.Create(0x80000000u);
+
+    /// <summary>
+    /// Packed sign masks of the eight indices <paramref name="first"/> … first + 7 (first a multiple
+    /// of 8) from the hash of word ⌊first/32⌋; needs AVX2.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<uint> PackedSignMasks8(uint word, int first) =>
+        System.Runtime.Intrinsics.X86.Avx2.ShiftLeftLogicalVariable(Vector256.Create(word),
+            Vector256.Create((uint)(31 - (first & 24))) - Vector256<uint>.Indices)
+        & Vector256.Create(0x80000000u);
+
     /// <summary>The sign mask (0 or 0x80000000, to XOR onto a float's bits) of a hash.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static uint SignMask(uint hash) => (hash * 0x2C1B3C6Du) & 0x80000000u;
+    public static uint SignMask(uint hash) => hash << 31;
 
     /// <summary>Hashes of indices start … start + hashes.Length − 1 (length a multiple of 8).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -123,14 +154,12 @@ internal static class SketchHash
             var idx5 = Vector512.Create((uint)start) + Vector512<uint>.Indices;
             var sixteen = Vector512.Create(16u);
             var vs5 = Vector512.Create((ulong)(uint)size);
-            var signMul5 = Vector512.Create(0x2C1B3C6Du);
-            var signBit5 = Vector512.Create(0x80000000u);
             for (; j + 16 <= buckets.Length; j += 16)
             {
                 var h = Fmix(Fmix(idx5 ^ a5) + b5);
                 var (lo, hi) = Vector512.Widen(h);
                 Vector512.Narrow((lo * vs5) >> 32, (hi * vs5) >> 32).AsInt32().StoreUnsafe(ref bo, (nuint)j);
-                ((h * signMul5) & signBit5).StoreUnsafe(ref so, (nuint)j);
+                (h << 31).StoreUnsafe(ref so, (nuint)j);
                 idx5 += sixteen;
             }
         }
@@ -139,14 +168,12 @@ internal static class SketchHash
         var idx = Vector256.Create((uint)(start + j)) + Vector256.Create(0u, 1, 2, 3, 4, 5, 6, 7);
         var eight = Vector256.Create(8u);
         var vs = Vector256.Create((ulong)(uint)size);
-        var signMul = Vector256.Create(0x2C1B3C6Du);
-        var signBit = Vector256.Create(0x80000000u);
         for (; j < buckets.Length; j += 8)
         {
             var h = Fmix(Fmix(idx ^ a) + b);
             var (lo, hi) = Vector256.Widen(h);
             Vector256.Narrow((lo * vs) >> 32, (hi * vs) >> 32).AsInt32().StoreUnsafe(ref bo, (nuint)j);
-            ((h * signMul) & signBit).StoreUnsafe(ref so, (nuint)j);
+            (h << 31).StoreUnsafe(ref so, (nuint)j);
             idx += eight;
         }
     }
@@ -154,5 +181,5 @@ internal static class SketchHash
     /// <summary>x ⊕ sign for eight entries: the float bits XOR-ed with the hashes' sign masks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> ApplySigns(Vector256<float> x, Vector256<uint> hashes) =>
-        (x.AsUInt32() ^ ((hashes * Vector256.Create(0x2C1B3C6Du)) & Vector256.Create(0x80000000u))).AsSingle();
+        (x.AsUInt32() ^ (hashes << 31)).AsSingle();
 }

@@ -4,6 +4,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Flock.Tensors;
 
 namespace Flock.Compression;
@@ -168,7 +169,7 @@ public sealed class Srht : ICompressor
     }
 
     /// <summary>The sign Dᵢᵢ ∈ {−1, +1} of index <paramref name="index"/> for a seed.</summary>
-    public static float SignOf(ulong seed, int index) => SketchHash.SignMask(SketchHash.Hash(seed, index)) != 0 ? -1f : 1f;
+    public static float SignOf(ulong seed, int index) => SketchHash.PackedSignMask(seed, index) != 0 ? -1f : 1f;
 
     /// <inheritdoc />
     public int StateLength(int dimension)
@@ -439,15 +440,14 @@ public sealed class Srht : ICompressor
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SignedButterflies(ulong seed, int first, ReadOnlySpan<float> x, Span<float> z)
     {
-        var a = Vector512.Create((uint)seed);
-        var b = Vector512.Create((uint)(seed >> 32));
-        var idx = Vector512.Create((uint)first) + Vector512<uint>.Indices;
+        // first is a multiple of the block length (≥ 16): each 16 entries take half a sign word.
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float zr = ref MemoryMarshal.GetReference(z);
         for (int i = 0; i + 16 <= z.Length; i += 16)
         {
-            var v = (Vector512.LoadUnsafe(ref xr, (nuint)i).AsUInt32() ^ SketchHash.SignMasks(SketchHash.Hash(a, b, idx))).AsSingle();
-            idx += Vector512.Create(16u);
+            int c = first + i;
+            uint word = SketchHash.Hash(seed, c >> 5);
+            var v = (Vector512.LoadUnsafe(ref xr, (nuint)i).AsUInt32() ^ SketchHash.PackedSignMasks(word, c)).AsSingle();
             WalshHadamard.Butterfly16(v).StoreUnsafe(ref zr, (nuint)i);
         }
     }
@@ -462,8 +462,6 @@ public sealed class Srht : ICompressor
     {
         int n = z.Length, h = n / 16;
         nuint s = (nuint)h;
-        var a = Vector512.Create((uint)seed);
-        var bb = Vector512.Create((uint)(seed >> 32));
         var vscale = Vector512.Create(scale);
         ref float zr = ref MemoryMarshal.GetReference(z);
         ref float orf = ref MemoryMarshal.GetReference(output);
@@ -491,29 +489,28 @@ public sealed class Srht : ICompressor
             b8 = a8 + a12; b12 = a8 - a12; b9 = a9 + a13; b13 = a9 - a13;
             b10 = a10 + a14; b14 = a10 - a14; b11 = a11 + a15; b15 = a11 - a15;
             ref float dst = ref Unsafe.Add(ref orf, c);
-            var idx = Vector512.Create((uint)(first + c)) + Vector512<uint>.Indices;
-            var step = Vector512.Create((uint)h);
-            Emit(ref dst, 0, b0 + b8, idx, a, bb, vscale, accumulate);
-            Emit(ref dst, s, b1 + b9, idx + step, a, bb, vscale, accumulate);
-            Emit(ref dst, 2 * s, b2 + b10, idx + 2u * step, a, bb, vscale, accumulate);
-            Emit(ref dst, 3 * s, b3 + b11, idx + 3u * step, a, bb, vscale, accumulate);
-            Emit(ref dst, 4 * s, b4 + b12, idx + 4u * step, a, bb, vscale, accumulate);
-            Emit(ref dst, 5 * s, b5 + b13, idx + 5u * step, a, bb, vscale, accumulate);
-            Emit(ref dst, 6 * s, b6 + b14, idx + 6u * step, a, bb, vscale, accumulate);
-            Emit(ref dst, 7 * s, b7 + b15, idx + 7u * step, a, bb, vscale, accumulate);
-            Emit(ref dst, 8 * s, b0 - b8, idx + 8u * step, a, bb, vscale, accumulate);
-            Emit(ref dst, 9 * s, b1 - b9, idx + 9u * step, a, bb, vscale, accumulate);
-            Emit(ref dst, 10 * s, b2 - b10, idx + 10u * step, a, bb, vscale, accumulate);
-            Emit(ref dst, 11 * s, b3 - b11, idx + 11u * step, a, bb, vscale, accumulate);
-            Emit(ref dst, 12 * s, b4 - b12, idx + 12u * step, a, bb, vscale, accumulate);
-            Emit(ref dst, 13 * s, b5 - b13, idx + 13u * step, a, bb, vscale, accumulate);
-            Emit(ref dst, 14 * s, b6 - b14, idx + 14u * step, a, bb, vscale, accumulate);
-            Emit(ref dst, 15 * s, b7 - b15, idx + 15u * step, a, bb, vscale, accumulate);
+            int i0 = first + c; // a multiple of 16, as is h
+            Emit(ref dst, 0, b0 + b8, seed, i0, vscale, accumulate);
+            Emit(ref dst, s, b1 + b9, seed, i0 + h, vscale, accumulate);
+            Emit(ref dst, 2 * s, b2 + b10, seed, i0 + 2 * h, vscale, accumulate);
+            Emit(ref dst, 3 * s, b3 + b11, seed, i0 + 3 * h, vscale, accumulate);
+            Emit(ref dst, 4 * s, b4 + b12, seed, i0 + 4 * h, vscale, accumulate);
+            Emit(ref dst, 5 * s, b5 + b13, seed, i0 + 5 * h, vscale, accumulate);
+            Emit(ref dst, 6 * s, b6 + b14, seed, i0 + 6 * h, vscale, accumulate);
+            Emit(ref dst, 7 * s, b7 + b15, seed, i0 + 7 * h, vscale, accumulate);
+            Emit(ref dst, 8 * s, b0 - b8, seed, i0 + 8 * h, vscale, accumulate);
+            Emit(ref dst, 9 * s, b1 - b9, seed, i0 + 9 * h, vscale, accumulate);
+            Emit(ref dst, 10 * s, b2 - b10, seed, i0 + 10 * h, vscale, accumulate);
+            Emit(ref dst, 11 * s, b3 - b11, seed, i0 + 11 * h, vscale, accumulate);
+            Emit(ref dst, 12 * s, b4 - b12, seed, i0 + 12 * h, vscale, accumulate);
+            Emit(ref dst, 13 * s, b5 - b13, seed, i0 + 13 * h, vscale, accumulate);
+            Emit(ref dst, 14 * s, b6 - b14, seed, i0 + 14 * h, vscale, accumulate);
+            Emit(ref dst, 15 * s, b7 - b15, seed, i0 + 15 * h, vscale, accumulate);
         }
 
-        static void Emit(ref float dst, nuint offset, Vector512<float> v, Vector512<uint> indices, Vector512<uint> a, Vector512<uint> b, Vector512<float> scale, bool accumulate)
+        static void Emit(ref float dst, nuint offset, Vector512<float> v, ulong seed, int index, Vector512<float> scale, bool accumulate)
         {
-            v = (v.AsUInt32() ^ SketchHash.SignMasks(SketchHash.Hash(a, b, indices))).AsSingle();
+            v = (v.AsUInt32() ^ SketchHash.PackedSignMasks(SketchHash.Hash(seed, index >> 5), index)).AsSingle();
             if (accumulate) v = Vector512.LoadUnsafe(ref dst, offset) + v * scale;
             v.StoreUnsafe(ref dst, offset);
         }
@@ -523,53 +520,47 @@ public sealed class Srht : ICompressor
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ApplySigns(ulong seed, int first, ReadOnlySpan<float> x, Span<float> output, float scale, bool accumulate)
     {
-        int d = x.Length;
-        Span<uint> hashes = stackalloc uint[SketchHash.Chunk];
+        int d = x.Length, i = 0;
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float o = ref MemoryMarshal.GetReference(output);
-        var vscale = Vector256.Create(scale);
-        if (Vector512.IsHardwareAccelerated)
+        int lanes = Vector512.IsHardwareAccelerated ? 16 : Avx2.IsSupported ? 8 : 0;
+        if (lanes > 0)
         {
-            // Signs straight from the hashes, sixteen at a time.
-            var a = Vector512.Create((uint)seed);
-            var b = Vector512.Create((uint)(seed >> 32));
-            var idx = Vector512.Create((uint)first) + Vector512<uint>.Indices;
-            var vscale5 = Vector512.Create(scale);
-            int i = 0;
-            for (; i + 16 <= d; i += 16)
+            // Scalar up to an index that is a multiple of the vector width, then one word hash per vector.
+            int head = Math.Min(d, (lanes - (first & (lanes - 1))) & (lanes - 1));
+            for (; i < head; i++) Scalar(seed, first, i, ref xr, ref o, scale, accumulate);
+            if (lanes == 16)
             {
-                var v = (Vector512.LoadUnsafe(ref xr, (nuint)i).AsUInt32() ^ SketchHash.SignMasks(SketchHash.Hash(a, b, idx))).AsSingle();
-                idx += Vector512.Create(16u);
-                ref float dst = ref Unsafe.Add(ref o, i);
-                if (accumulate) v = Vector512.LoadUnsafe(ref dst) + v * vscale5;
-                v.StoreUnsafe(ref dst);
+                var vscale = Vector512.Create(scale);
+                for (; i + 16 <= d; i += 16)
+                {
+                    int c = first + i;
+                    var v = (Vector512.LoadUnsafe(ref xr, (nuint)i).AsUInt32() ^ SketchHash.PackedSignMasks(SketchHash.Hash(seed, c >> 5), c)).AsSingle();
+                    ref float dst = ref Unsafe.Add(ref o, i);
+                    if (accumulate) v = Vector512.LoadUnsafe(ref dst) + v * vscale;
+                    v.StoreUnsafe(ref dst);
+                }
             }
-            for (; i < d; i++)
+            else
             {
-                float v = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(Unsafe.Add(ref xr, i)) ^ SketchHash.SignMask(SketchHash.Hash(seed, first + i)));
-                ref float dst = ref Unsafe.Add(ref o, i);
-                dst = accumulate ? dst + v * scale : v;
+                var vscale = Vector256.Create(scale);
+                for (; i + 8 <= d; i += 8)
+                {
+                    int c = first + i;
+                    var v = (Vector256.LoadUnsafe(ref xr, (nuint)i).AsUInt32() ^ SketchHash.PackedSignMasks8(SketchHash.Hash(seed, c >> 5), c)).AsSingle();
+                    ref float dst = ref Unsafe.Add(ref o, i);
+                    if (accumulate) v = Vector256.LoadUnsafe(ref dst) + v * vscale;
+                    v.StoreUnsafe(ref dst);
+                }
             }
-            return;
         }
-        for (int start = 0; start < d; start += SketchHash.Chunk)
+        for (; i < d; i++) Scalar(seed, first, i, ref xr, ref o, scale, accumulate);
+
+        static void Scalar(ulong seed, int first, int i, ref float xr, ref float o, float scale, bool accumulate)
         {
-            int len = Math.Min(SketchHash.Chunk, d - start);
-            SketchHash.Fill(seed, first + start, hashes[..((len + 7) & ~7)]);
-            int j = 0;
-            for (; j <= len - 8; j += 8)
-            {
-                var v = SketchHash.ApplySigns(Vector256.LoadUnsafe(ref xr, (nuint)(start + j)), Vector256.LoadUnsafe(ref hashes[j]));
-                ref float dst = ref Unsafe.Add(ref o, start + j);
-                if (accumulate) v = Vector256.LoadUnsafe(ref dst) + v * vscale;
-                v.StoreUnsafe(ref dst);
-            }
-            for (; j < len; j++)
-            {
-                float v = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(Unsafe.Add(ref xr, start + j)) ^ SketchHash.SignMask(hashes[j]));
-                ref float dst = ref Unsafe.Add(ref o, start + j);
-                dst = accumulate ? dst + v * scale : v;
-            }
+            float v = BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(Unsafe.Add(ref xr, i)) ^ SketchHash.PackedSignMask(seed, first + i));
+            ref float dst = ref Unsafe.Add(ref o, i);
+            dst = accumulate ? dst + v * scale : v;
         }
     }
 }

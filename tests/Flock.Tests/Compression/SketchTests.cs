@@ -97,6 +97,43 @@ public sealed class SketchTests
         Assert.InRange(negative, 50_000 - 6 * 158, 50_000 + 6 * 158);
     }
 
+    [Fact]
+    public void Count_sketch_sign_is_independent_of_the_bucket()
+    {
+        // The sign is bit 0 of the hash, the bucket its high bits: within every bucket about half
+        // the entries are negative (Binomial(1000, ½) per bucket, sd ≈ 15.8).
+        const int d = 100_000, s = 100;
+        var negative = new int[s];
+        var counts = new int[s];
+        for (int i = 0; i < d; i++)
+        {
+            int b = CountSketch.BucketOf(91, i, s);
+            counts[b]++;
+            if (CountSketch.SignOf(91, i) < 0) negative[b]++;
+        }
+        for (int b = 0; b < s; b++) Assert.InRange(negative[b] - counts[b] / 2.0, -6 * 16.0, 6 * 16.0);
+    }
+
+    [Fact]
+    public void Srht_packed_signs_are_balanced_and_neighbours_uncorrelated()
+    {
+        // Signs are the bits of one hash per 32 indices: a fair coin each, and neighbouring indices
+        // (same word or adjacent words) agree half the time. Binomial(10⁵, ½): sd ≈ 158.
+        const int d = 100_000;
+        int negative = 0, agreeNext = 0, agreeWordApart = 0;
+        for (int i = 0; i < d; i++)
+        {
+            float si = Srht.SignOf(5, i);
+            if (si < 0) negative++;
+            if (si == Srht.SignOf(5, i + 1)) agreeNext++;
+            if (si == Srht.SignOf(5, i + 32)) agreeWordApart++;
+        }
+        foreach (int c in new[] { negative, agreeNext, agreeWordApart }) Assert.InRange(c, 50_000 - 6 * 158, 50_000 + 6 * 158);
+        // The packed bits are the documented ones: bit i mod 32 of the hash of word ⌊i/32⌋.
+        for (int i = 0; i < 200; i++)
+            Assert.Equal(((SketchHash.Hash(5, i / 32) >> (i % 32)) & 1) == 1 ? -1f : 1f, Srht.SignOf(5, i));
+    }
+
     [Theory]
     [InlineData("count-sketch")]
     [InlineData("srht")]
