@@ -64,8 +64,12 @@ public sealed class DSgdOptions
 /// model weight 1: each node aggregates {its own model} ∪ {the neighbour models received this round}
 /// with <see cref="DSgdOptions.Aggregator"/> — a plain average with <see cref="Mean"/>, a robust
 /// aggregate with a robust rule (e.g. <c>new PreAggregated(new NearestNeighborMixing(f), new TrimmedMean(f))</c>,
-/// "nnm+trimmed-mean"). The rule's preconditions (e.g. 2f &lt; n for a trimmed mean) must hold for the
-/// number of models a node aggregates: its degree + 1, fewer when neighbours miss the timeout.</para>
+/// "nnm+trimmed-mean"). The rule's preconditions (e.g. 2f &lt; n for a trimmed mean) should hold for
+/// the number of models a node aggregates: its degree + 1 (the experiment runner checks the lowest
+/// degree of a static graph before the run). When fewer models arrive than the rule accepts
+/// (neighbours missed the timeout, or a time-varying graph gave the node fewer neighbours), the node
+/// keeps its own model for that round and reports the round as failed (counted in the metrics'
+/// <c>failed_rounds</c>, once per node and round) instead of stopping the run.</para>
 /// <para><b>Byzantine nodes</b> (<see cref="DSgdOptions.Byzantine"/>) train honestly, then send
 /// crafted models to their neighbours (see <see cref="ByzantineSetup"/>); their own model follows
 /// the protocol with the honest models only (they ignore their colluders' crafted models).</para>
@@ -567,7 +571,10 @@ public sealed class DSgdNode : INodeBehavior
         int present = 1;
         if (slots is not null)
             for (int k = 0; k < slots.Length; k++) if (needed[k] && slots[k] is not null) present++;
-        if (present > 1)
+        // Too few models for the rule (e.g. a trimmed mean after timeouts): keep the own model and
+        // record the round as failed, as FedAvg does below its minimum of replies.
+        bool mixes = present > 1 && _mixer.CanMix(present);
+        if (mixes)
         {
             var inputs = new ReadOnlyMemory<float>[present];
             var weights = new float[present];
@@ -588,7 +595,7 @@ public sealed class DSgdNode : INodeBehavior
             }
         }
         _phase = Phase.Idle;
-        context.CompleteRound(_round);
+        context.CompleteRound(_round, succeeded: mixes || present == 1);
         BeginRound(context, _round + 1);
     }
 

@@ -19,6 +19,36 @@ internal abstract class ModelMixer
     /// <summary>The aggregator an optimised attack should target (the rule in use, or its closest <see cref="IAggregator"/> form).</summary>
     public abstract IAggregator TargetAggregator { get; }
 
+    private readonly Dictionary<int, bool> _fits = new();
+
+    /// <summary>
+    /// Whether the rule accepts <paramref name="inputs"/> models (its preconditions, e.g. 2f &lt; n
+    /// for a trimmed mean, depend only on the count): tried once per count on one-coordinate
+    /// vectors and remembered. Thread-safe.
+    /// </summary>
+    public bool CanMix(int inputs)
+    {
+        lock (_fits)
+        {
+            if (_fits.TryGetValue(inputs, out bool ok)) return ok;
+            var vectors = new ReadOnlyMemory<float>[inputs];
+            for (int i = 0; i < inputs; i++) vectors[i] = new float[] { i };
+            var weights = new float[inputs];
+            Array.Fill(weights, 1f);
+            try
+            {
+                Mix(vectors, weights, 0, new float[1], 0);
+                ok = true;
+            }
+            catch (ArgumentException)
+            {
+                ok = false;
+            }
+            _fits[inputs] = ok;
+            return ok;
+        }
+    }
+
     /// <summary>Mixing with an <see cref="IAggregator"/> (D-SGD).</summary>
     public static ModelMixer For(IAggregator aggregator) => new AggregatorMixer(aggregator);
 

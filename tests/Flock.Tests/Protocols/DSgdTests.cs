@@ -1,3 +1,4 @@
+using Flock.Aggregation;
 using Flock.Optimizers;
 using Flock.Protocols;
 using Flock.Runtime.Simulation;
@@ -65,6 +66,40 @@ public class DSgdTests
             Assert.Equal((0.5f * x[1][j] + 0.25f * x[2][j]) / 0.75f, m1[j], 5);
             Assert.Equal(0.25f * x[0][j] + 0.25f * x[1][j] + 0.5f * x[2][j], m2[j], 5);
         }
+    }
+
+    [Fact]
+    public void A_robust_rule_short_of_inputs_keeps_the_own_model_and_fails_the_round()
+    {
+        // Ring of 5 in the robust mode with a trimmed mean (f = 1: needs 2f < n, so 3 models). The
+        // link 0–1 is down in round 1: nodes 0 and 1 hold 2 models each, keep their own trained
+        // model and report the round as failed; the others aggregate their 3.
+        const ulong seed = 9;
+        const int n = 5;
+        var learner = TinyMlp(Dim, Classes);
+        var sgd = new Sgd(0.1f);
+        var data = Split(Blobs(100, Dim, Classes, 6), n);
+        var nb = Enumerable.Range(0, n).Select(i => new[] { (i + n - 1) % n, (i + 1) % n }).ToArray();
+        var nodes = DSgd.CreateNodes(learner, sgd, data, nb,
+            new DSgdOptions { LocalSteps = 2, BatchSize = 4, Rounds = 1, RoundTimeout = 1.0, Aggregator = new TrimmedMean(1) }, seed);
+        var faults = new FaultSchedule { LinkFailures = new[] { new LinkFailure(0, 1, 0, 0.5) } };
+        var sim = new Simulator(nodes, new SimulationOptions { Seed = seed, Link = new LinkModel(0.1), Faults = faults });
+        var rows = RunRows(sim);
+
+        var x = new float[n][];
+        for (int i = 0; i < n; i++)
+        {
+            x[i] = LocalModel.InitialParameters(learner, seed);
+            long step = 0;
+            LocalTrain(learner, sgd, x[i], Array.Empty<float>(), ref step, data[i], 2, 4, seed, i, 1);
+        }
+        Assert.Equal(2, rows[^1].FailedRounds);
+        Assert.Equal(x[0], ((DSgdNode)nodes[0]).Model.Parameters.ToArray());
+        Assert.Equal(x[1], ((DSgdNode)nodes[1]).Model.Parameters.ToArray());
+        // Node 3 aggregates x2, x3, x4: the trimmed mean of three values is their median.
+        var m3 = ((DSgdNode)nodes[3]).Model.Parameters;
+        for (int j = 0; j < m3.Length; j++)
+            Assert.Equal(new[] { x[2][j], x[3][j], x[4][j] }.Order().ElementAt(1), m3[j]);
     }
 
     [Fact]
