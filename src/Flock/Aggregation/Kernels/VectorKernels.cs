@@ -277,9 +277,13 @@ internal static unsafe class VectorKernels
         int lanes = TV.Count, step = 2 * lanes, groups = (n + 3) / 4, c = 0;
         TV s = TV.Broadcast(scale);
         var tableArray = ScratchPool<float>.Rent(groups * 16 * step + 16);
+        // Byte offsets of the table entries each output adds, so the hot loop is load-and-add only.
+        var byteOffsets = ScratchPool<nint>.Rent(count * groups);
+        for (int e = 0; e < count * groups; e++) byteOffsets[e] = (nint)offsets[e] * step * sizeof(float);
         try
         {
             fixed (float* t0 = tableArray)
+            fixed (nint* bo = byteOffsets)
             {
                 float* table = (float*)(((nint)t0 + 63) & ~(nint)63);
                 for (int g = 0; g < groups; g++) new Span<float>(table + g * 16 * step, step).Clear(); // the empty subset
@@ -315,23 +319,24 @@ internal static unsafe class VectorKernels
                         Put(e, 14, step, lanes, TV.Add(e6a, x3a), TV.Add(e6b, x3b));
                         Put(e, 15, step, lanes, TV.Add(e7a, x3a), TV.Add(e7b, x3b));
                     }
+                    byte* tb = (byte*)table;
                     for (int i = 0; i < count; i++)
                     {
-                        int* off = offsets + i * groups;
+                        nint* off = bo + (nint)i * groups;
+                        nint* end = off + (groups & ~1);
                         bool stream = ((nint)outputs[i] & (lanes * sizeof(float) - 1)) == 0;
                         TV a = TV.Zero, b = TV.Zero, a2 = TV.Zero, b2 = TV.Zero;
-                        int g = 0;
-                        for (; g + 1 < groups; g += 2)
+                        for (; off < end; off += 2)
                         {
-                            float* p = table + off[g] * step, q = table + off[g + 1] * step;
+                            float* p = (float*)(tb + off[0]), q = (float*)(tb + off[1]);
                             a = TV.Add(a, TV.Load(p));
                             b = TV.Add(b, TV.Load(p + lanes));
                             a2 = TV.Add(a2, TV.Load(q));
                             b2 = TV.Add(b2, TV.Load(q + lanes));
                         }
-                        if (g < groups)
+                        if ((groups & 1) != 0)
                         {
-                            float* p = table + off[g] * step;
+                            float* p = (float*)(tb + off[0]);
                             a = TV.Add(a, TV.Load(p));
                             b = TV.Add(b, TV.Load(p + lanes));
                         }
@@ -353,6 +358,7 @@ internal static unsafe class VectorKernels
         finally
         {
             ScratchPool<float>.Return(tableArray);
+            ScratchPool<nint>.Return(byteOffsets);
         }
         if (Sse.IsSupported) Sse.StoreFence(); // streaming stores become visible to other threads
         for (; c < d; c++)
