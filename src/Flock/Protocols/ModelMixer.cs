@@ -21,10 +21,13 @@ internal abstract class ModelMixer
 
     private readonly Dictionary<int, bool> _fits = new();
 
+    /// <summary>Coordinates of the probe vectors of <see cref="CanMix"/> (enough for rules that need d ≥ a rank).</summary>
+    internal const int ProbeDimension = 64;
+
     /// <summary>
     /// Whether the rule accepts <paramref name="inputs"/> models (its preconditions, e.g. 2f &lt; n
-    /// for a trimmed mean, depend only on the count): tried once per count on one-coordinate
-    /// vectors and remembered. Thread-safe.
+    /// for a trimmed mean, depend only on the count): tried once per count on distinct
+    /// <see cref="ProbeDimension"/>-coordinate vectors and remembered. Thread-safe.
     /// </summary>
     public bool CanMix(int inputs)
     {
@@ -32,12 +35,17 @@ internal abstract class ModelMixer
         {
             if (_fits.TryGetValue(inputs, out bool ok)) return ok;
             var vectors = new ReadOnlyMemory<float>[inputs];
-            for (int i = 0; i < inputs; i++) vectors[i] = new float[] { i };
+            for (int i = 0; i < inputs; i++)
+            {
+                var v = new float[ProbeDimension];
+                for (int c = 0; c < v.Length; c++) v[c] = MathF.Sin(1.7f * i + 0.3f * c + 0.1f * i * c);
+                vectors[i] = v;
+            }
             var weights = new float[inputs];
             Array.Fill(weights, 1f);
             try
             {
-                Mix(vectors, weights, 0, new float[1], 0);
+                Mix(vectors, weights, 0, new float[ProbeDimension], 0);
                 ok = true;
             }
             catch (ArgumentException)

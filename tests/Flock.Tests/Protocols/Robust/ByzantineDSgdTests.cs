@@ -93,7 +93,7 @@ public class ByzantineDSgdTests(ITestOutputHelper output)
         var honest = new[] { 0, 1, 3, 4, 2 }.Select(i => (ReadOnlyMemory<float>)trained[i]).ToList();
         var expected = new float[trained[0].Length];
         ALittleIsEnough.Craft(honest, (float)ALittleIsEnough.ZMax(n, 1), true, expected);
-        // (Calls on one-coordinate vectors are the mixer's probe of the rule's preconditions.)
+        // (Calls on short vectors are the mixer's probe of the rule's preconditions.)
         var calls = recorder.Calls.Where(c => c[byz].Length == trained[byz].Length && !c[byz].SequenceEqual(trained[byz])).ToList();
         Assert.Equal(n - 1, calls.Count); // the honest nodes' mixing; the Byzantine node mixes its own honest model
         foreach (var inputs in calls)
