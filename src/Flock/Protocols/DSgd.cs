@@ -56,7 +56,10 @@ public sealed class DSgdOptions
 /// <remarks>
 /// <para>Missing neighbours (crashed, slow, lost message) are left out and the weights of the
 /// models present are renormalised: <c>x_i ← (W_ii x_i + Σ_{j arrived} W_ij x_j) / (W_ii + Σ_{j arrived} W_ij)</c>.
-/// Models are combined in node-id order, so arrival order never changes the result.</para>
+/// Models are combined in node-id order, so arrival order never changes the result. An honest node
+/// applies its mix at the start of its next training job (<see cref="TrainingJob.Prologue"/>), on a
+/// worker thread in parallel with other nodes, rather than in the simulator's event loop; reading
+/// its model first (an evaluation, a checkpoint) applies the mix at once. The bits are the same.</para>
 /// <para>Catching up: a node that receives a model two or more rounds ahead of its own (it was down,
 /// joined late, or is a straggler whose neighbours timed out on it) abandons its round and starts
 /// the sender's round. Models of past rounds are ignored; models of future rounds are kept.</para>
