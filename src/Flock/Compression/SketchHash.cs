@@ -177,9 +177,4 @@ internal static class SketchHash
             idx += eight;
         }
     }
-
-    /// <summary>x ⊕ sign for eight entries: the float bits XOR-ed with the hashes' sign masks.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> ApplySigns(Vector256<float> x, Vector256<uint> hashes) =>
-        (x.AsUInt32() ^ (hashes << 31)).AsSingle();
 }
