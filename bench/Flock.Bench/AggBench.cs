@@ -50,28 +50,15 @@ public static class AggBench
         double slowest = double.PositiveInfinity;
         foreach (var (name, run) in rules)
         {
-            double memcpy = Best(reps, () => flat.AsSpan().CopyTo(mixed.AsSpan(first)));
+            double memcpy = BenchUtil.Best(reps, () => flat.AsSpan().CopyTo(mixed.AsSpan(first)));
             double memcpyGbs = bytes / memcpy / 1e9;
-            double t = Best(reps, run);
+            double t = BenchUtil.Best(reps, run);
             double gbs = bytes / t / 1e9;
             slowest = Math.Min(slowest, gbs / memcpyGbs);
             Console.WriteLine($"{name,-16} {t * 1e3,8:F1} ms  {gbs,6:F2} GB/s  (memcpy {memcpy * 1e3:F1} ms = {memcpyGbs:F2} GB/s; {gbs / memcpyGbs:F2} × memcpy)");
         }
         Console.WriteLine($"slowest_vs_memcpy={slowest:F3}");
         return 0;
-    }
-
-    private static double Best(int reps, Action action)
-    {
-        action();
-        double best = double.PositiveInfinity;
-        for (int r = 0; r < reps; r++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            action();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
-        }
-        return best;
     }
 
     private static int Option(string[] args, string name, int fallback)

@@ -24,6 +24,20 @@ internal static class BenchUtil
         return n % 2 == 1 ? xs[n / 2] : 0.5 * (xs[n / 2 - 1] + xs[n / 2]);
     }
 
+    /// <summary>Best (smallest) seconds of <paramref name="reps"/> timed calls of <paramref name="action"/>, after one untimed warm-up call (JIT, pools, page faults).</summary>
+    public static double Best(int reps, Action action)
+    {
+        action();
+        double best = double.PositiveInfinity;
+        for (int r = 0; r < reps; r++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            action();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        return best;
+    }
+
     /// <summary>Seconds per call of <paramref name="action"/>, averaged over <paramref name="reps"/> back-to-back calls.</summary>
     public static double TimePerCall(Action action, int reps)
     {

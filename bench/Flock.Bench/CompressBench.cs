@@ -78,9 +78,9 @@ public static class CompressBench
             var payload = new byte[c.MaxEncodedLength(d)];
             int length = 0;
             long round = 1000;
-            double memcpyGbs = bytes / Best(reps, () => input.AsSpan().CopyTo(output)) / 1e9;
-            double enc = Best(reps, () => length = c.Encode(input, state, payload, new CompressionContext(7, 3, round++)));
-            double dec = Best(reps, () => c.Decode(payload.AsSpan(0, length), output));
+            double memcpyGbs = bytes / BenchUtil.Best(reps, () => input.AsSpan().CopyTo(output)) / 1e9;
+            double enc = BenchUtil.Best(reps, () => length = c.Encode(input, state, payload, new CompressionContext(7, 3, round++)));
+            double dec = BenchUtil.Best(reps, () => c.Decode(payload.AsSpan(0, length), output));
             double gbs = bytes / (enc + dec) / 1e9;
             slowest = Math.Min(slowest, gbs / memcpyGbs);
             string label = c.Name + c switch
@@ -126,18 +126,5 @@ public static class CompressBench
             }
             Thread.Sleep(200);
         }
-    }
-
-    private static double Best(int reps, Action action)
-    {
-        action();                                   // warm-up (JIT, pools, page faults)
-        double best = double.MaxValue;
-        for (int r = 0; r < reps; r++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            action();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
-        }
-        return best;
     }
 }
