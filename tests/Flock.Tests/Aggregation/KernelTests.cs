@@ -132,7 +132,7 @@ public unsafe class KernelTests
     [MemberData(nameof(Sizes))]
     public void Pairwise_kernels_match_a_double_reference_at_every_width(int n)
     {
-        const int d = 1000 + 29; // crosses no block boundary at 1024? It does: 1029 > 1024, and is not a multiple of 16.
+        const int d = 4096 + 29; // crosses a cache block (4096 coordinates up to 64 inputs) and is not a multiple of 16
         var rows = Random(n, d, (ulong)n);
         var handles = rows.Select(r => ((Memory<float>)r).Pin()).ToArray();
         try
@@ -199,6 +199,50 @@ public unsafe class KernelTests
                 Assert.Equal(expected, r[1], 12);
                 Assert.Equal(expected, VectorKernels.SquaredDistance(pa, pb, d, w), 12);
             }
+        }
+    }
+
+    [Fact]
+    public void Pairwise_sums_that_overflow_float_are_recomputed_in_double()
+    {
+        // Row 1 is huge in one window only: its float window sums overflow, the others do not.
+        const int n = 5, d = 3 * 4096 + 100;
+        var rows = Random(n, d, 9);
+        for (int c = 4096; c < 2 * 4096; c++) rows[1][c] = 1e30f;
+        var handles = rows.Select(r => ((Memory<float>)r).Pin()).ToArray();
+        try
+        {
+            var table = handles.Select(h => (nint)h.Pointer).ToArray();
+            foreach (var w in Widths)
+            {
+                var sq = new double[n * n];
+                var dot = new double[n * n];
+                fixed (nint* t = table)
+                fixed (double* ps = sq)
+                fixed (double* pd = dot)
+                {
+                    Pairwise.Compute<SquaredDifference>((float**)t, n, d, ps, w);
+                    Pairwise.Compute<DotProduct>((float**)t, n, d, pd, w);
+                }
+                for (int i = 0; i < n; i++)
+                    for (int j = 0; j < n; j++)
+                    {
+                        double rs = 0, rd = 0;
+                        for (int c = 0; c < d; c++)
+                        {
+                            double diff = (double)rows[i][c] - rows[j][c];
+                            rs += diff * diff;
+                            rd += (double)rows[i][c] * rows[j][c];
+                        }
+                        Assert.True(double.IsFinite(sq[i * n + j]), $"w={w} ({i},{j}) squared distance {sq[i * n + j]}");
+                        AssertClose(rs, sq[i * n + j], 1e-5, $"sq w={w} ({i},{j})");
+                        if (i == 1 || j == 1) AssertClose(rd, dot[i * n + j], 1e-5, $"dot w={w} ({i},{j})");
+                    }
+            }
+        }
+        finally
+        {
+            foreach (var h in handles) h.Dispose();
         }
     }
 

@@ -110,6 +110,12 @@ internal static unsafe class CoordinateSelect
     private static void Run<TR>(float** rows, int n, int d, float* output, ComparatorNetwork net, TR reducer, SimdWidth width)
         where TR : struct, IColumnReducer
     {
+        if (CoordinateChunks.Worth(n, d))
+        {
+            nint o = (nint)output;
+            CoordinateChunks.Run(rows, n, d, (r, start, len) => Run(r, n, len, (float*)o + start, net, reducer, width));
+            return;
+        }
         switch (width)
         {
             case SimdWidth.V512: Run<V512, TR>(rows, n, d, output, net, reducer); break;

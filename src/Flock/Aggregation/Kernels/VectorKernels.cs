@@ -157,12 +157,37 @@ internal static unsafe class VectorKernels
     /// </summary>
     public static void SubsetMeans(float** rows, int n, int* index, int terms, int count, float scale, int d, float** outputs, SimdWidth width)
     {
+        if (CoordinateChunks.Worth(n, d))
+        {
+            nint ip = (nint)index;
+            InChunks(rows, n, outputs, count, d, (r, o, len) => SubsetMeans((float**)r, n, (int*)ip, terms, count, scale, len, (float**)o, width));
+            return;
+        }
         switch (width)
         {
             case SimdWidth.V512: SubsetMeans<V512>(rows, n, index, terms, count, scale, d, outputs); break;
             case SimdWidth.V256: SubsetMeans<V256>(rows, n, index, terms, count, scale, d, outputs); break;
             default: SubsetMeans<V1>(rows, n, index, terms, count, scale, d, outputs); break;
         }
+    }
+
+    /// <summary>Runs a subset-means kernel over coordinate chunks on several threads, with the output table shifted to each chunk.</summary>
+    private static void InChunks(float** rows, int n, float** outputs, int count, int d, Action<nint, nint, int> kernel)
+    {
+        nint o = (nint)outputs;
+        CoordinateChunks.Run(rows, n, d, (r, start, len) =>
+        {
+            var ot = ScratchPool<nint>.Rent(count);
+            try
+            {
+                for (int i = 0; i < count; i++) ot[i] = (nint)(((float**)o)[i] + start);
+                fixed (nint* op = ot) kernel((nint)r, (nint)op, len);
+            }
+            finally
+            {
+                ScratchPool<nint>.Return(ot);
+            }
+        });
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -256,18 +281,28 @@ internal static unsafe class VectorKernels
             }
             fixed (int* off = offsets)
             {
-                switch (width)
+                if (CoordinateChunks.Worth(n, d))
                 {
-                    case SimdWidth.V512: SubsetMeansGrouped<V512>(rows, n, off, count, scale, d, outputs); break;
-                    case SimdWidth.V256: SubsetMeansGrouped<V256>(rows, n, off, count, scale, d, outputs); break;
-                    default: SubsetMeansGrouped<V1>(rows, n, off, count, scale, d, outputs); break;
+                    nint op = (nint)off;
+                    InChunks(rows, n, outputs, count, d, (r, o, len) => GroupedAt((float**)r, n, (int*)op, count, scale, len, (float**)o, width));
                 }
+                else GroupedAt(rows, n, off, count, scale, d, outputs, width);
             }
         }
         finally
         {
             ScratchPool<int>.Return(offsets);
         }
+    }
+
+    private static void GroupedAt(float** rows, int n, int* off, int count, float scale, int d, float** outputs, SimdWidth width)
+    {
+        switch (width)
+        {
+            case SimdWidth.V512: SubsetMeansGrouped<V512>(rows, n, off, count, scale, d, outputs); break;
+            case SimdWidth.V256: SubsetMeansGrouped<V256>(rows, n, off, count, scale, d, outputs); break;
+            default: SubsetMeansGrouped<V1>(rows, n, off, count, scale, d, outputs); break;
+                }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
