@@ -38,6 +38,29 @@ internal static class BenchUtil
         return best;
     }
 
+    /// <summary>
+    /// Best seconds of copying <paramref name="source"/> into <paramref name="destination"/>: the faster of a
+    /// one-thread copy and a copy split into <see cref="Flock.Tensors.KernelParallelism.MaxThreads"/> contiguous
+    /// parts on as many threads (best of <paramref name="reps"/> each). Benchmarks whose kernels use several
+    /// threads compare against this, the machine's copy bandwidth rather than one core's.
+    /// </summary>
+    public static double Memcpy<T>(int reps, T[] source, Memory<T> destination) => MemcpyBoth(reps, source, destination).Best;
+
+    /// <summary><see cref="Memcpy"/> with both timings: one thread, and split over the kernel threads (NaN with one kernel thread).</summary>
+    public static (double Best, double One, double Split) MemcpyBoth<T>(int reps, T[] source, Memory<T> destination)
+    {
+        double one = Best(reps, () => source.AsSpan().CopyTo(destination.Span));
+        int threads = Flock.Tensors.KernelParallelism.MaxThreads;
+        if (threads < 2) return (one, one, double.NaN);
+        int part = (source.Length + threads - 1) / threads;
+        double split = Best(reps, () => Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, k =>
+        {
+            int start = Math.Min(source.Length, k * part), len = Math.Min(part, source.Length - start);
+            source.AsSpan(start, len).CopyTo(destination.Span.Slice(start, len));
+        }));
+        return (Math.Min(one, split), one, split);
+    }
+
     /// <summary>Seconds per call of <paramref name="action"/>, averaged over <paramref name="reps"/> back-to-back calls.</summary>
     public static double TimePerCall(Action action, int reps)
     {

@@ -11,8 +11,11 @@ namespace Flock.Bench;
 /// bandwidth on a shared machine drifts by tens of percent over seconds, so each compressor is
 /// compared with its own adjacent memcpy). Prints one line per compressor and, last,
 /// <c>slowest_vs_memcpy=&lt;ratio&gt;</c> (the smallest of the compressors' GB/s over their memcpy's GB/s).
+/// Compressors use up to <see cref="KernelParallelism.MaxThreads"/> threads on large vectors; the memcpy is
+/// the faster of a one-thread copy and a copy split over as many threads (<see cref="BenchUtil.Memcpy"/>).
 /// Arguments: <c>--dim N</c> (entries), <c>--reps R</c> (best of R timings, default 5), <c>--only NAME</c>
-/// (only the compressors with that registry name, e.g. for profiling).
+/// (only the compressors with that registry name, e.g. for profiling), <c>--threads N</c> (threads per
+/// kernel; 1 for one core).
 /// </summary>
 public static class CompressBench
 {
@@ -26,9 +29,10 @@ public static class CompressBench
             if (args[a] == "--dim" && a + 1 < args.Length) d = int.Parse(args[++a], CultureInfo.InvariantCulture);
             else if (args[a] == "--reps" && a + 1 < args.Length) reps = int.Parse(args[++a], CultureInfo.InvariantCulture);
             else if (args[a] == "--only" && a + 1 < args.Length) only = args[++a];
+            else if (args[a] == "--threads" && a + 1 < args.Length && int.TryParse(args[++a], out int t) && t >= 1) KernelParallelism.MaxThreads = t;
             else
             {
-                Console.Error.WriteLine($"Unknown argument '{args[a]}'. Usage: compress [--dim N] [--reps R] [--only NAME]");
+                Console.Error.WriteLine($"Unknown or invalid argument '{args[a]}'. Usage: compress [--dim N] [--reps R] [--only NAME] [--threads N ≥ 1]");
                 return 2;
             }
         }
@@ -44,7 +48,7 @@ public static class CompressBench
         var output = new float[d];
         double bytes = 4.0 * d;
 
-        Console.WriteLine(FormattableString.Invariant($"d = {d}, best of {reps}; each compressor against a memcpy of the vector measured just before it"));
+        Console.WriteLine(FormattableString.Invariant($"d = {d}, best of {reps}, {KernelParallelism.MaxThreads} kernel thread(s); each compressor against a memcpy of the vector measured just before it"));
         Console.WriteLine($"{"compressor",-34} {"encode ms",10} {"decode ms",10} {"GB/s",8} {"payload B",12} {"ratio",8} {"memcpy GB/s",12} {"vs memcpy",10}");
 
         ICompressor[] compressors =
@@ -78,7 +82,7 @@ public static class CompressBench
             var payload = new byte[c.MaxEncodedLength(d)];
             int length = 0;
             long round = 1000;
-            double memcpyGbs = bytes / BenchUtil.Best(reps, () => input.AsSpan().CopyTo(output)) / 1e9;
+            double memcpyGbs = bytes / BenchUtil.Memcpy(reps, input, output) / 1e9;
             double enc = BenchUtil.Best(reps, () => length = c.Encode(input, state, payload, new CompressionContext(7, 3, round++)));
             double dec = BenchUtil.Best(reps, () => c.Decode(payload.AsSpan(0, length), output));
             double gbs = bytes / (enc + dec) / 1e9;
