@@ -27,7 +27,10 @@ namespace Flock.Compression;
 /// bits first, padding bits zero. The decoder rejects codes above 2s.
 /// </para>
 /// <para>
-/// Randomness: sixteen xoshiro128** lanes seeded from (seed, node, round, "qsgd"); uniform
+/// Randomness: the vector is cut into chunks of 64 Ki entries (whole buckets; or pieces of a
+/// bucket longer than that), each with its own sixteen xoshiro128** lanes seeded from (seed, node,
+/// round, "qsgd", chunk), so large vectors are encoded on several threads
+/// (<see cref="Flock.Tensors.KernelParallelism"/>) with the same bytes as on one; uniform
 /// variates have 24 bits, so the rounding probabilities are exact to 2^−24. Stateless.
 /// </para>
 /// </remarks>
@@ -102,38 +105,167 @@ public sealed class Qsgd : ICompressor
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The input has a NaN or infinite entry (a bucket norm is not finite).</exception>
-    public int Encode(ReadOnlySpan<float> input, Span<float> state, Span<byte> destination, in CompressionContext context)
+    public unsafe int Encode(ReadOnlySpan<float> input, Span<float> state, Span<byte> destination, in CompressionContext context)
     {
         CompressorCheck.EncodeArguments(this, input, state, destination);
-        int d = input.Length, bucket = EffectiveBucket(d), bits = BitsPerEntry, s = Levels;
-        int buckets = (int)((d + (long)bucket - 1) / bucket);
+        int d = input.Length, bits = BitsPerEntry, s = Levels;
+        var layout = new Layout(d, EffectiveBucket(d));
         int pos = Payload.WriteHeader(destination, CodecId.Qsgd, d);
         destination[pos++] = (byte)s;
         destination[pos++] = (byte)bits;
-        BinaryPrimitives.WriteInt32LittleEndian(destination[pos..], bucket);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[pos..], layout.Bucket);
         pos += 4;
-        var norms = destination.Slice(pos, 4 * buckets);
-        pos += 4 * buckets;
-        var codes = destination[pos..];
-        var rng = new SimdRandom(context.CreateRng("qsgd"));
-        Span<float> uniforms = stackalloc float[Chunk];
-        for (int b = 0; b < buckets; b++)
+        int normsAt = pos;
+        pos += 4 * layout.Buckets;
+        ulong seed = context.DeriveSeed(RegistryName);
+        fixed (float* x = input)
+        fixed (byte* dst = destination)
         {
-            int start = b * bucket, len = Math.Min(bucket, d - start);
-            var x = input.Slice(start, len);
-            float norm = (float)Math.Sqrt(Kernels.SumOfSquares(x));
-            if (!float.IsFinite(norm))
-                throw new ArgumentException($"QSGD cannot encode bucket {b} (entries {start}–{start + len - 1}): its norm is {norm}; the input has NaN or infinite entries.", nameof(input));
-            BinaryPrimitives.WriteSingleLittleEndian(norms[(4 * b)..], norm);
-            float scale = norm > 0 ? s / norm : 0f;
-            for (int c = 0; c < len; c += Chunk)
+            var job = new EncodeJob(x, dst + normsAt, dst + pos, layout, s, bits, seed);
+            if (layout.Pieces == 1)
             {
-                int n = Math.Min(Chunk, len - c);
-                rng.FillFloats(uniforms[..((n + 15) & ~15)]);
-                QuantizeChunk(x.Slice(c, n), uniforms, codes[(int)((long)(start + c) * bits / 8)..], scale, s, bits);
+                CodecChunks.Run(job, layout.Chunks, 4L * d);                // norms and codes, whole buckets per chunk
+            }
+            else
+            {
+                // Buckets longer than a chunk: partial sums of squares per piece, added in piece order.
+                double[]? rented = layout.Chunks > CodecChunks.MaxStackPartials ? new double[layout.Chunks] : null;
+                double* stackPartials = stackalloc double[rented is null ? layout.Chunks : 0];
+                fixed (double* heapPartials = rented)
+                {
+                    double* partials = rented is null ? stackPartials : heapPartials;
+                    CodecChunks.Run(new SquaresJob(x, layout, partials), layout.Chunks, 4L * d);
+                    for (int b = 0; b < layout.Buckets; b++)
+                    {
+                        double sum = 0;
+                        for (int q = b * layout.Pieces; q < (b + 1) * layout.Pieces; q++) sum += partials[q];
+                        BinaryPrimitives.WriteSingleLittleEndian(destination[(normsAt + 4 * b)..], (float)Math.Sqrt(sum));
+                    }
+                }
+                CodecChunks.Run(job, layout.Chunks, 4L * d);              // skips buckets whose norm is not finite
             }
         }
+        ThrowIfNotFinite(destination.Slice(normsAt, 4 * layout.Buckets), layout);
         return pos + (int)(((long)d * bits + 7) / 8);
+    }
+
+    private static void ThrowIfNotFinite(ReadOnlySpan<byte> norms, in Layout layout)
+    {
+        for (int b = 0; b < layout.Buckets; b++)
+        {
+            float norm = BinaryPrimitives.ReadSingleLittleEndian(norms[(4 * b)..]);
+            if (!float.IsFinite(norm))
+            {
+                long start = (long)b * layout.Bucket, end = Math.Min(layout.Dimension, start + layout.Bucket) - 1;
+                throw new ArgumentException($"QSGD cannot encode bucket {b} (entries {start}–{end}): its norm is {norm}; the input has NaN or infinite entries.", "input");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The chunking of a vector of d entries in buckets of <see cref="Bucket"/>: a chunk is
+    /// <see cref="PerChunk"/> whole buckets when buckets are at most <see cref="CodecChunks.Length"/>
+    /// entries, else one of the <see cref="Pieces"/> pieces of <see cref="CodecChunks.Length"/> entries
+    /// of a bucket (the last piece of a bucket shorter, or empty in a short last bucket).
+    /// </summary>
+    private readonly struct Layout
+    {
+        public Layout(int d, int bucket)
+        {
+            Dimension = d;
+            Bucket = bucket;
+            Buckets = (int)((d + (long)bucket - 1) / bucket);
+            if (bucket <= CodecChunks.Length)
+            {
+                PerChunk = CodecChunks.Length / bucket;
+                Pieces = 1;
+                Chunks = (Buckets + PerChunk - 1) / PerChunk;
+            }
+            else
+            {
+                PerChunk = 1;
+                Pieces = (bucket + CodecChunks.Length - 1) / CodecChunks.Length;
+                Chunks = Buckets * Pieces;
+            }
+        }
+
+        public int Dimension { get; }
+
+        public int Bucket { get; }
+
+        public int Buckets { get; }
+
+        /// <summary>Whole buckets per chunk (1 when buckets are cut into pieces).</summary>
+        public int PerChunk { get; }
+
+        /// <summary>Chunks per bucket (1 when chunks hold whole buckets).</summary>
+        public int Pieces { get; }
+
+        public int Chunks { get; }
+
+        /// <summary>The entries [start, start + length) of chunk <paramref name="chunk"/>.</summary>
+        public (long Start, int Length) Range(int chunk)
+        {
+            if (Pieces == 1)
+            {
+                long first = (long)chunk * PerChunk * Bucket;
+                return (first, (int)(Math.Min(Dimension, first + (long)PerChunk * Bucket) - first));
+            }
+            long bucketStart = (long)(chunk / Pieces) * Bucket, bucketEnd = Math.Min(Dimension, bucketStart + Bucket);
+            long start = bucketStart + (long)(chunk % Pieces) * CodecChunks.Length;
+            return (start, (int)Math.Clamp(bucketEnd - start, 0, CodecChunks.Length));
+        }
+    }
+
+    /// <summary>Σ x² of each piece (buckets longer than a chunk).</summary>
+    private readonly unsafe struct SquaresJob(float* x, Layout layout, double* partials) : IChunkJob
+    {
+        public void Run(int chunk)
+        {
+            var (start, length) = layout.Range(chunk);
+            partials[chunk] = Kernels.SumOfSquares(new ReadOnlySpan<float>(x + start, length));
+        }
+    }
+
+    /// <summary>
+    /// Quantizes one chunk with its own random stream: with whole buckets per chunk it first writes
+    /// each bucket's norm (skipping buckets whose norm is not finite, which the caller reports); with
+    /// pieces it reads the norm the caller wrote.
+    /// </summary>
+    private readonly unsafe struct EncodeJob(float* x, byte* norms, byte* codes, Layout layout, int s, int bits, ulong seed) : IChunkJob
+    {
+        public void Run(int chunk)
+        {
+            var rng = SimdRandom.FromSeed(CodecChunks.Seed(seed, chunk));
+            Span<float> uniforms = stackalloc float[Chunk];
+            var (start, length) = layout.Range(chunk);
+            for (long end = start + length; start < end;)
+            {
+                int b = (int)(start / layout.Bucket);
+                long segmentEnd = Math.Min(end, (long)(b + 1) * layout.Bucket);
+                var segment = new ReadOnlySpan<float>(x + start, (int)(segmentEnd - start));
+                var normBytes = new Span<byte>(norms + 4L * b, 4);
+                float norm;
+                if (layout.Pieces == 1)
+                {
+                    norm = (float)Math.Sqrt(Kernels.SumOfSquares(segment));
+                    BinaryPrimitives.WriteSingleLittleEndian(normBytes, norm);
+                }
+                else norm = BinaryPrimitives.ReadSingleLittleEndian(normBytes);
+                if (float.IsFinite(norm))
+                {
+                    float scale = norm > 0 ? s / norm : 0f;
+                    byte* c = codes + start * bits / 8;
+                    for (int i = 0; i < segment.Length; i += Chunk)
+                    {
+                        int n = Math.Min(Chunk, segment.Length - i);
+                        rng.FillFloats(uniforms[..((n + 15) & ~15)]);
+                        QuantizeChunk(segment.Slice(i, n), uniforms, new Span<byte>(c + (long)i * bits / 8, (n * bits + 7) / 8), scale, s, bits);
+                    }
+                }
+                start = segmentEnd;
+            }
+        }
     }
 
     /// <summary>Uniforms drawn per refill (a multiple of 32, and bucket offsets stay byte-aligned).</summary>
@@ -187,7 +319,7 @@ public sealed class Qsgd : ICompressor
     /// <inheritdoc />
     public void DecodeAdd(ReadOnlySpan<byte> payload, Span<float> accumulator, float scale) => DecodeCore(payload, accumulator, scale, accumulate: true);
 
-    internal static void DecodeCore(ReadOnlySpan<byte> payload, Span<float> output, float scale, bool accumulate)
+    internal static unsafe void DecodeCore(ReadOnlySpan<byte> payload, Span<float> output, float scale, bool accumulate)
     {
         int d = output.Length;
         var reader = Payload.OpenForDecode(payload, CodecId.Qsgd, d);
@@ -208,46 +340,69 @@ public sealed class Qsgd : ICompressor
         long codeLength = ((long)d * bits + 7) / 8;
         var codes = reader.ReadBytes(codeLength, "codes");
         reader.End();
-        ValidateCodes(ref reader, codes, d, s, bits);
-
-        ref float o = ref MemoryMarshal.GetReference(output);
-        var vs = Vector256.Create(s);
-        Span<float> tail = stackalloc float[8];
-        for (int b = 0; b < buckets; b++)
+        // A bucket at least as long as the vector is one bucket of d entries (d = 0: no chunk).
+        var layout = new Layout(d, d == 0 ? 1 : Math.Min(bucket, d));
+        fixed (byte* c = codes)
+        fixed (byte* n = normBytes)
+        fixed (float* o = output)
         {
-            int start = b * bucket, len = (int)Math.Min(bucket, d - (long)start);
-            float norm = BinaryPrimitives.ReadSingleLittleEndian(normBytes[(4 * b)..]);
-            var step = Vector256.Create(norm / s);
-            var vscale = Vector256.Create(scale);
-            var c = codes[(int)((long)start * bits / 8)..];
-            int i = 0, p = 0;
-            for (; i <= len - 32; i += 32, p += 4 * bits)
+            int bad = 0;
+            CodecChunks.Run(new CheckJob(c, layout, s, bits, &bad), layout.Chunks, codeLength);
+            if (bad != 0) ThrowBadCode(ref reader, codes, d, s, bits);
+            int usedBits = (int)((long)d * bits % 8);
+            if (usedBits != 0 && (codes[^1] >> usedBits) != 0)
+                throw reader.Error("codes", $"padding bits after entry {d - 1} are set (last byte 0x{codes[^1]:X2}).");
+            CodecChunks.Run(new DecodeJob(c, n, o, layout, s, bits, scale, accumulate), layout.Chunks, 4L * d);
+        }
+    }
+
+    /// <summary>Decodes one chunk, bucket segment by bucket segment.</summary>
+    private readonly unsafe struct DecodeJob(byte* codes, byte* norms, float* output, Layout layout, int s, int bits, float scale, bool accumulate) : IChunkJob
+    {
+        public void Run(int chunk)
+        {
+            var (start, length) = layout.Range(chunk);
+            for (long end = start + length; start < end;)
             {
-                var (q0, q1, q2, q3) = BitPacking.Widen(BitPacking.Load32(c[p..], bits));
-                ref float dst = ref Unsafe.Add(ref o, start + i);
-                Emit(ref dst, 0, q0, vs, step, vscale, accumulate);
-                Emit(ref dst, 8, q1, vs, step, vscale, accumulate);
-                Emit(ref dst, 16, q2, vs, step, vscale, accumulate);
-                Emit(ref dst, 24, q3, vs, step, vscale, accumulate);
+                int b = (int)(start / layout.Bucket);
+                long segmentEnd = Math.Min(end, (long)(b + 1) * layout.Bucket);
+                float norm = BinaryPrimitives.ReadSingleLittleEndian(new ReadOnlySpan<byte>(norms + 4L * b, 4));
+                DecodeSegment(codes + start * bits / 8, output + start, (int)(segmentEnd - start), norm, s, bits, scale, accumulate);
+                start = segmentEnd;
             }
-            for (; i <= len - 8; i += 8, p += bits)
+        }
+    }
+
+    /// <summary>Decodes <paramref name="len"/> entries of one bucket starting at a byte-aligned code.</summary>
+    private static unsafe void DecodeSegment(byte* codes, float* output, int len, float norm, int s, int bits, float scale, bool accumulate)
+    {
+        var c = new ReadOnlySpan<byte>(codes, (int)(((long)len * bits + 7) / 8));
+        ref float o = ref *output;
+        var vs = Vector256.Create(s);
+        var step = Vector256.Create(norm / s);
+        var vscale = Vector256.Create(scale);
+        int i = 0, p = 0;
+        for (; i <= len - 32; i += 32, p += 4 * bits)
+        {
+            var (q0, q1, q2, q3) = BitPacking.Widen(BitPacking.Load32(c[p..], bits));
+            ref float dst = ref Unsafe.Add(ref o, i);
+            Emit(ref dst, 0, q0, vs, step, vscale, accumulate);
+            Emit(ref dst, 8, q1, vs, step, vscale, accumulate);
+            Emit(ref dst, 16, q2, vs, step, vscale, accumulate);
+            Emit(ref dst, 24, q3, vs, step, vscale, accumulate);
+        }
+        for (; i <= len - 8; i += 8, p += bits)
+            Emit(ref Unsafe.Add(ref o, i), 0, BitPacking.FromBytes(BitPacking.Unpack(BitPacking.ReadPartial(c[p..], bits), bits)), vs, step, vscale, accumulate);
+        if (i < len)
+        {
+            int valid = len - i;
+            Span<float> tail = stackalloc float[8];
+            var q = BitPacking.FromBytes(BitPacking.Unpack(BitPacking.ReadPartial(c[p..], (valid * bits + 7) / 8), bits));
+            (Vector256.ConvertToSingle(q - vs) * step).CopyTo(tail);
+            for (int j = 0; j < valid; j++)
             {
-                var q = BitPacking.FromBytes(BitPacking.Unpack(BitPacking.ReadPartial(c[p..], bits), bits));
-                var value = Vector256.ConvertToSingle(q - vs) * step;
-                ref float dst = ref Unsafe.Add(ref o, start + i);
-                if (accumulate) value = Vector256.LoadUnsafe(ref dst) + value * vscale;
-                value.StoreUnsafe(ref dst);
-            }
-            if (i < len)
-            {
-                int valid = len - i;
-                var q = BitPacking.FromBytes(BitPacking.Unpack(BitPacking.ReadPartial(c[p..], (valid * bits + 7) / 8), bits));
-                (Vector256.ConvertToSingle(q - vs) * step).CopyTo(tail);
-                for (int j = 0; j < valid; j++)
-                {
-                    ref float dst = ref Unsafe.Add(ref o, start + i + j);
-                    dst = accumulate ? dst + tail[j] * scale : tail[j];
-                }
+                ref float dst = ref Unsafe.Add(ref o, i + j);
+                dst = accumulate ? dst + tail[j] * scale : tail[j];
             }
         }
     }
@@ -260,10 +415,20 @@ public sealed class Qsgd : ICompressor
         value.StoreUnsafe(ref dst, offset);
     }
 
-    /// <summary>Every code ≤ 2s and the padding bits of the last byte zero.</summary>
-    private static void ValidateCodes(ref PayloadReader reader, ReadOnlySpan<byte> codes, int d, int s, int bits)
+    /// <summary>Sets *bad when a code of the chunk is above 2s (padding codes are checked to be zero separately).</summary>
+    private readonly unsafe struct CheckJob(byte* codes, Layout layout, int s, int bits, int* bad) : IChunkJob
     {
-        int limit = 2 * s;
+        public void Run(int chunk)
+        {
+            var (start, length) = layout.Range(chunk);
+            long from = start * bits / 8, to = ((start + length) * bits + 7) / 8;
+            if (AnyAbove(new ReadOnlySpan<byte>(codes + from, (int)(to - from)), 2 * s, bits)) *bad = 1;
+        }
+    }
+
+    /// <summary>Whether a code in <paramref name="codes"/> is above <paramref name="limit"/>.</summary>
+    private static bool AnyAbove(ReadOnlySpan<byte> codes, int limit, int bits)
+    {
         int i = 0, n = codes.Length;
         bool bad = false;
         ref byte r = ref MemoryMarshal.GetReference(codes);
@@ -290,16 +455,18 @@ public sealed class Qsgd : ICompressor
                 _ => (v & (v >> 1) & 0x55) != 0,
             };
         }
-        if (bad)
+        return bad;
+    }
+
+    /// <summary>Throws for the first code above 2s.</summary>
+    private static void ThrowBadCode(ref PayloadReader reader, ReadOnlySpan<byte> codes, int d, int s, int bits)
+    {
+        int limit = 2 * s;
+        for (int e = 0; e < d; e++)
         {
-            for (int e = 0; e < d; e++)
-            {
-                int code = (codes[(int)((long)e * bits / 8)] >> (int)((long)e * bits % 8)) & ((1 << bits) - 1);
-                if (code > limit) throw reader.Error($"code {e}", $"code {code} is above 2s = {limit}.");
-            }
+            int code = (codes[(int)((long)e * bits / 8)] >> (int)((long)e * bits % 8)) & ((1 << bits) - 1);
+            if (code > limit) throw reader.Error($"code {e}", $"code {code} is above 2s = {limit}.");
         }
-        int usedBits = (int)((long)d * bits % 8);
-        if (usedBits != 0 && (codes[^1] >> usedBits) != 0)
-            throw reader.Error("codes", $"padding bits after entry {d - 1} are set (last byte 0x{codes[^1]:X2}).");
+        // A padding code above 2s: reported with the padding check.
     }
 }

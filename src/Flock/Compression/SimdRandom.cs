@@ -13,7 +13,17 @@ namespace Flock.Compression;
 /// </summary>
 internal struct SimdRandom
 {
+    [ThreadStatic] private static Rng? t_seeder;
+
     private Vector512<uint> _s0, _s1, _s2, _s3;
+
+    /// <summary>The lanes seeded from <c>new Rng(seed)</c>, without allocating (a per-thread generator is reset).</summary>
+    public static SimdRandom FromSeed(ulong seed)
+    {
+        var rng = t_seeder ??= new Rng(seed);
+        rng.Reset(seed);
+        return new SimdRandom(rng);
+    }
 
     public SimdRandom(Rng rng)
     {
