@@ -151,6 +151,31 @@ internal static class BitPacking
         }
     }
 
+    /// <summary>
+    /// Packs 64 codes (bytes, each &lt; 2^bits, bits ∈ {2, 4, 8}) into 8·bits bytes at
+    /// <paramref name="destination"/> (AVX-512BW only; the caller checks the room), the same bytes
+    /// as two <see cref="Store32"/> calls.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store64(Vector512<byte> codes, int bits, ref byte destination)
+    {
+        if (bits == 8)
+        {
+            codes.StoreUnsafe(ref destination);
+        }
+        else if (bits == 4)
+        {
+            var w = codes.AsUInt16();
+            Avx512BW.ConvertToVector256Byte((w & Vector512.Create((ushort)0x000F)) | ((w >> 4) & Vector512.Create((ushort)0x00F0))).StoreUnsafe(ref destination);
+        }
+        else
+        {
+            var u = codes.AsUInt32();
+            var p = (u & Vector512.Create(3u)) | ((u >> 6) & Vector512.Create(0xCu)) | ((u >> 12) & Vector512.Create(0x30u)) | ((u >> 18) & Vector512.Create(0xC0u));
+            Avx512F.ConvertToVector128Byte(p).StoreUnsafe(ref destination);
+        }
+    }
+
     /// <summary>Unpacks 32 codes written by <see cref="Store32"/> (bits ∈ {2, 4, 8}) into 32 bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Load32(ReadOnlySpan<byte> source, int bits)

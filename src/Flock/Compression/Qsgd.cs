@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Flock.Compression;
 
@@ -237,7 +238,7 @@ public sealed class Qsgd : ICompressor
         public void Run(int chunk)
         {
             var rng = SimdRandom.FromSeed(CodecChunks.Seed(seed, chunk));
-            Span<float> uniforms = stackalloc float[Chunk];
+            Span<uint> random = stackalloc uint[Chunk];
             var (start, length) = layout.Range(chunk);
             for (long end = start + length; start < end;)
             {
@@ -259,8 +260,8 @@ public sealed class Qsgd : ICompressor
                     for (int i = 0; i < segment.Length; i += Chunk)
                     {
                         int n = Math.Min(Chunk, segment.Length - i);
-                        rng.FillFloats(uniforms[..((n + 15) & ~15)]);
-                        QuantizeChunk(segment.Slice(i, n), uniforms, new Span<byte>(c + (long)i * bits / 8, (n * bits + 7) / 8), scale, s, bits);
+                        rng.Fill(random[..((n + 15) & ~15)]);
+                        QuantizeChunk(segment.Slice(i, n), random, new Span<byte>(c + (long)i * bits / 8, (n * bits + 7) / 8), scale, s, bits);
                     }
                 }
                 start = segmentEnd;
@@ -271,46 +272,77 @@ public sealed class Qsgd : ICompressor
     /// <summary>Uniforms drawn per refill (a multiple of 32, and bucket offsets stay byte-aligned).</summary>
     private const int Chunk = 512;
 
-    /// <summary>Quantizes up to <see cref="Chunk"/> entries with their uniforms and packs the codes.</summary>
-    private static void QuantizeChunk(ReadOnlySpan<float> x, ReadOnlySpan<float> uniforms, Span<byte> codes, float scale, int s, int bits)
+    /// <summary>
+    /// Quantizes up to <see cref="Chunk"/> entries with their random words (entry i's uniform is
+    /// (random[i] &gt;&gt; 8)·2^−24) and packs the codes. The AVX-512 and Vector256 paths compute every
+    /// code with the same float operations.
+    /// </summary>
+    private static void QuantizeChunk(ReadOnlySpan<float> x, ReadOnlySpan<uint> random, Span<byte> codes, float scale, int s, int bits)
     {
         int n = x.Length, i = 0, o = 0;
         ref float xr = ref MemoryMarshal.GetReference(x);
-        ref float ur = ref MemoryMarshal.GetReference(uniforms);
+        ref uint rr = ref MemoryMarshal.GetReference(random);
+        if (Avx512BW.IsSupported && codes.Length >= n * bits / 8)
+        {
+            ref byte cr = ref MemoryMarshal.GetReference(codes);
+            var scale5 = Vector512.Create(scale);
+            var s5 = Vector512.Create((float)s);
+            for (; i <= n - 64; i += 64, o += 8 * bits)
+            {
+                var b0 = Avx512F.ConvertToVector128Byte(Quantize(Vector512.LoadUnsafe(ref xr, (nuint)i), Vector512.LoadUnsafe(ref rr, (nuint)i), scale5, s5));
+                var b1 = Avx512F.ConvertToVector128Byte(Quantize(Vector512.LoadUnsafe(ref xr, (nuint)i + 16), Vector512.LoadUnsafe(ref rr, (nuint)i + 16), scale5, s5));
+                var b2 = Avx512F.ConvertToVector128Byte(Quantize(Vector512.LoadUnsafe(ref xr, (nuint)i + 32), Vector512.LoadUnsafe(ref rr, (nuint)i + 32), scale5, s5));
+                var b3 = Avx512F.ConvertToVector128Byte(Quantize(Vector512.LoadUnsafe(ref xr, (nuint)i + 48), Vector512.LoadUnsafe(ref rr, (nuint)i + 48), scale5, s5));
+                BitPacking.Store64(Vector512.Create(Vector256.Create(b0, b1), Vector256.Create(b2, b3)), bits, ref Unsafe.Add(ref cr, o));
+            }
+        }
         var vscale = Vector256.Create(scale);
         var vs = Vector256.Create((float)s);
         for (; i <= n - 32; i += 32, o += 4 * bits)
         {
-            var c0 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref ur, (nuint)i), vscale, vs);
-            var c1 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i + 8), Vector256.LoadUnsafe(ref ur, (nuint)i + 8), vscale, vs);
-            var c2 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i + 16), Vector256.LoadUnsafe(ref ur, (nuint)i + 16), vscale, vs);
-            var c3 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i + 24), Vector256.LoadUnsafe(ref ur, (nuint)i + 24), vscale, vs);
+            var c0 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref rr, (nuint)i), vscale, vs);
+            var c1 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i + 8), Vector256.LoadUnsafe(ref rr, (nuint)i + 8), vscale, vs);
+            var c2 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i + 16), Vector256.LoadUnsafe(ref rr, (nuint)i + 16), vscale, vs);
+            var c3 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i + 24), Vector256.LoadUnsafe(ref rr, (nuint)i + 24), vscale, vs);
             BitPacking.Store32(BitPacking.Narrow(c0, c1, c2, c3), bits, codes[o..]);
         }
         for (; i <= n - 8; i += 8, o += bits)
-            BitPacking.WriteGroup(codes[o..], Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref ur, (nuint)i), vscale, vs), bits);
+            BitPacking.WriteGroup(codes[o..], Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref rr, (nuint)i), vscale, vs), bits);
         if (i < n)
         {
             Span<float> tail = stackalloc float[8];
             tail.Clear();
             x[i..].CopyTo(tail);
             int valid = n - i;
-            var q = Quantize(Vector256.Create((ReadOnlySpan<float>)tail), Vector256.LoadUnsafe(ref ur, (nuint)i), vscale, vs);
+            var q = Quantize(Vector256.Create((ReadOnlySpan<float>)tail), Vector256.LoadUnsafe(ref rr, (nuint)i), vscale, vs);
             var keep = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(valid));
             BitPacking.WriteGroup(codes[o..], q & keep, bits, valid);      // padding codes → 0
         }
     }
 
-    /// <summary>Codes s + sign·ℓ for eight entries, ℓ = ⌊r⌋ or ⌈r⌉ with r = min(|x|·scale, s), up when u &lt; r − ⌊r⌋.</summary>
+    /// <summary>
+    /// Codes s + sign·ℓ for eight entries, ℓ = ⌊r⌋ or ⌈r⌉ with r = min(|x|·scale, s), up when
+    /// u &lt; r − ⌊r⌋; the sign is x's sign bit (−0 and +0 both give ℓ = 0, code s).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Quantize(Vector256<float> x, Vector256<float> u, Vector256<float> scale, Vector256<float> s)
+    private static Vector256<int> Quantize(Vector256<float> x, Vector256<uint> random, Vector256<float> scale, Vector256<float> s)
     {
         var r = Vector256.Min(Vector256.Abs(x) * scale, s);
         var floor = Vector256.Floor(r);
-        var up = Vector256.LessThan(u, r - floor);
-        var level = Vector256.ConditionalSelect(up, floor + Vector256<float>.One, floor);
-        var code = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), s - level, s + level);
-        return Vector256.ConvertToInt32(code);
+        var u = Vector256.ConvertToSingle((random >>> 8).AsInt32()) * Vector256.Create(1f / (1 << 24));
+        var level = Vector256.ConditionalSelect(Vector256.LessThan(u, r - floor), floor + Vector256<float>.One, floor);
+        return Vector256.ConvertToInt32(s + Vector256.CopySign(level, x));
+    }
+
+    /// <summary>Sixteen-lane <see cref="Quantize(Vector256{float}, Vector256{uint}, Vector256{float}, Vector256{float})"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Quantize(Vector512<float> x, Vector512<uint> random, Vector512<float> scale, Vector512<float> s)
+    {
+        var r = Vector512.Min(Vector512.Abs(x) * scale, s);
+        var floor = Vector512.Floor(r);
+        var u = Vector512.ConvertToSingle((random >>> 8).AsInt32()) * Vector512.Create(1f / (1 << 24));
+        var level = Vector512.ConditionalSelect(Vector512.LessThan(u, r - floor), floor + Vector512<float>.One, floor);
+        return Vector512.ConvertToInt32(s + Vector512.CopySign(level, x));
     }
 
     /// <inheritdoc />
