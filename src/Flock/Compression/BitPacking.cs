@@ -193,6 +193,20 @@ internal static class BitPacking
         return ((b & Vector256.Create(3u)) | ((b << 6) & Vector256.Create(0x300u)) | ((b << 12) & Vector256.Create(0x30000u)) | ((b << 18) & Vector256.Create(0x3000000u))).AsByte();
     }
 
+    /// <summary>Unpacks 64 codes written by <see cref="Store64"/> (AVX-512BW only; the caller checks that 8·bits bytes are readable).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Load64(ref readonly byte source, int bits)
+    {
+        if (bits == 8) return Vector512.LoadUnsafe(in source);
+        if (bits == 4)
+        {
+            var w = Avx512BW.ConvertToVector512UInt16(Vector256.LoadUnsafe(in source));
+            return ((w & Vector512.Create((ushort)0x000F)) | ((w << 4) & Vector512.Create((ushort)0x0F00))).AsByte();
+        }
+        var b = Avx512F.ConvertToVector512UInt32(Vector128.LoadUnsafe(in source));
+        return ((b & Vector512.Create(3u)) | ((b << 6) & Vector512.Create(0x300u)) | ((b << 12) & Vector512.Create(0x30000u)) | ((b << 18) & Vector512.Create(0x3000000u))).AsByte();
+    }
+
     /// <summary>Reads <paramref name="count"/> (≤ 8) little-endian bytes as a ulong, zero-padded.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong ReadPartial(ReadOnlySpan<byte> source, int count)

@@ -224,7 +224,7 @@ public sealed class Qsgd : ICompressor
         public void Run(int chunk)
         {
             var (start, length) = layout.Range(chunk);
-            partials[chunk] = Kernels.SumOfSquares(new ReadOnlySpan<float>(x + start, length));
+            partials[chunk] = DenseKernels.SumOfSquares(new ReadOnlySpan<float>(x + start, length));
         }
     }
 
@@ -249,7 +249,7 @@ public sealed class Qsgd : ICompressor
                 float norm;
                 if (layout.Pieces == 1)
                 {
-                    norm = (float)Math.Sqrt(Kernels.SumOfSquares(segment));
+                    norm = (float)Math.Sqrt(DenseKernels.SumOfSquares(segment));
                     BinaryPrimitives.WriteSingleLittleEndian(normBytes, norm);
                 }
                 else norm = BinaryPrimitives.ReadSingleLittleEndian(normBytes);
@@ -414,6 +414,21 @@ public sealed class Qsgd : ICompressor
         var step = Vector256.Create(norm / s);
         var vscale = Vector256.Create(scale);
         int i = 0, p = 0;
+        if (Avx512BW.IsSupported)
+        {
+            var s5 = Vector512.Create(s);
+            var step5 = Vector512.Create(norm / s);
+            var scale5 = Vector512.Create(scale);
+            for (; i <= len - 64; i += 64, p += 8 * bits)
+            {
+                var q = BitPacking.Load64(ref codes[p], bits);
+                float* dst = output + i;
+                Emit(dst, Avx512F.ConvertToVector512Int32(q.GetLower().GetLower()), s5, step5, scale5, accumulate);
+                Emit(dst + 16, Avx512F.ConvertToVector512Int32(q.GetLower().GetUpper()), s5, step5, scale5, accumulate);
+                Emit(dst + 32, Avx512F.ConvertToVector512Int32(q.GetUpper().GetLower()), s5, step5, scale5, accumulate);
+                Emit(dst + 48, Avx512F.ConvertToVector512Int32(q.GetUpper().GetUpper()), s5, step5, scale5, accumulate);
+            }
+        }
         for (; i <= len - 32; i += 32, p += 4 * bits)
         {
             var (q0, q1, q2, q3) = BitPacking.Widen(BitPacking.Load32(c[p..], bits));
@@ -445,6 +460,14 @@ public sealed class Qsgd : ICompressor
         var value = Vector256.ConvertToSingle(code - s) * step;
         if (accumulate) value = Vector256.LoadUnsafe(ref dst, offset) + value * scale;
         value.StoreUnsafe(ref dst, offset);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Emit(float* dst, Vector512<int> code, Vector512<int> s, Vector512<float> step, Vector512<float> scale, bool accumulate)
+    {
+        var value = Vector512.ConvertToSingle(code - s) * step;
+        if (accumulate) value = Vector512.Load(dst) + value * scale;
+        value.Store(dst);
     }
 
     /// <summary>Sets *bad when a code of the chunk is above 2s (padding codes are checked to be zero separately).</summary>

@@ -186,7 +186,7 @@ public sealed class RandomizedQuantization : ICompressor
         CompressorCheck.Length(PayloadHeader.Length + BodyHeaderLength + ((long)CompressorCheck.Dimension(dimension) * BitsPerEntry + 7) / 8, dimension, "payload");
 
     /// <inheritdoc />
-    public int Encode(ReadOnlySpan<float> input, Span<float> state, Span<byte> destination, in CompressionContext context)
+    public unsafe int Encode(ReadOnlySpan<float> input, Span<float> state, Span<byte> destination, in CompressionContext context)
     {
         CompressorCheck.EncodeArguments(this, input, state, destination);
         int d = input.Length, bits = BitsPerEntry;
@@ -196,22 +196,34 @@ public sealed class RandomizedQuantization : ICompressor
         writer.WriteInt32(Levels);
         writer.WriteSingle(KeepProbability);
         writer.WriteByte((byte)bits);
-        var codes = destination[writer.Position..];
-        var rng = new SimdRandom(context.CreateRng("rqm"));
-        Span<uint> lowBits = stackalloc uint[Chunk];
-        Span<uint> highBits = stackalloc uint[Chunk];
-        Span<float> uniforms = stackalloc float[Chunk];
-        Span<int> levels = stackalloc int[Chunk];
-        for (int start = 0; start < d; start += Chunk)
-        {
-            int n = Math.Min(Chunk, d - start), n16 = (n + 15) & ~15;
-            rng.Fill(lowBits[..n16]);
-            rng.Fill(highBits[..n16]);
-            rng.FillFloats(uniforms[..n16]);
-            QuantizeChunk(input.Slice(start, n), lowBits, highBits, uniforms, levels);
-            Pack(levels[..n], bits, codes[(int)((long)start * bits / 8)..]);
-        }
+        ulong seed = context.DeriveSeed(RegistryName);
+        fixed (float* x = input)
+        fixed (byte* codes = destination[writer.Position..])
+            CodecChunks.Run(new EncodeJob(this, x, codes, d, bits, seed), CodecChunks.Count(d), 4L * d);
         return writer.Position + (int)(((long)d * bits + 7) / 8);
+    }
+
+    /// <summary>Encodes one chunk of <see cref="CodecChunks.Length"/> entries with its own random stream.</summary>
+    private readonly unsafe struct EncodeJob(RandomizedQuantization owner, float* x, byte* codes, int d, int bits, ulong seed) : IChunkJob
+    {
+        public void Run(int chunk)
+        {
+            var rng = SimdRandom.FromSeed(CodecChunks.Seed(seed, chunk));
+            Span<uint> lowBits = stackalloc uint[Chunk];
+            Span<uint> highBits = stackalloc uint[Chunk];
+            Span<float> uniforms = stackalloc float[Chunk];
+            Span<int> levels = stackalloc int[Chunk];
+            int first = chunk * CodecChunks.Length, end = Math.Min(d, first + CodecChunks.Length);
+            for (int start = first; start < end; start += Chunk)
+            {
+                int n = Math.Min(Chunk, end - start), n16 = (n + 15) & ~15;
+                rng.Fill(lowBits[..n16]);
+                rng.Fill(highBits[..n16]);
+                rng.FillFloats(uniforms[..n16]);
+                owner.QuantizeChunk(new ReadOnlySpan<float>(x + start, n), lowBits, highBits, uniforms, levels);
+                Pack(levels[..n], bits, new Span<byte>(codes + (long)start * bits / 8, (n * bits + 7) / 8));
+            }
+        }
     }
 
     /// <summary>Entries per refill of the random buffers (a multiple of 32).</summary>
@@ -405,7 +417,7 @@ public sealed class RandomizedQuantization : ICompressor
         value.StoreUnsafe(ref dst, offset);
     }
 
-    internal static void DecodeCore(ReadOnlySpan<byte> payload, Span<float> output, float scale, bool accumulate)
+    internal static unsafe void DecodeCore(ReadOnlySpan<byte> payload, Span<float> output, float scale, bool accumulate)
     {
         int d = output.Length;
         var reader = Payload.OpenForDecode(payload, CodecId.Rqm, d);
@@ -422,36 +434,65 @@ public sealed class RandomizedQuantization : ICompressor
         var codes = reader.ReadBytes(((long)d * bits + 7) / 8, "codes");
         reader.End();
 
-        // Validate every index before writing.
-        bool wide = bits is 2 or 4 or 8;
-        var maxCode = Vector256<int>.Zero;
-        var maxByte = Vector256<byte>.Zero;
-        int i = 0, p = 0;
-        if (wide)
-            for (; i <= d - 32; i += 32, p += 4 * bits) maxByte = Vector256.Max(maxByte, BitPacking.Load32(codes[p..], bits));
-        for (; i < d; i += 8, p += bits)
-            maxCode = Vector256.Max(maxCode, BitPacking.ReadGroup(codes[p..], bits, Math.Min(8, d - i)));
-        if (Vector256.GreaterThanOrEqualAny(maxCode, Vector256.Create(m)) || (m <= 255 && Vector256.GreaterThanOrEqualAny(maxByte, Vector256.Create((byte)m))))
-        {
-            for (i = 0, p = 0; i < d; i += 8, p += bits)
-            {
-                var g = BitPacking.ReadGroup(codes[p..], bits, Math.Min(8, d - i));
-                for (int j = 0; j < 8; j++)
-                    if (g[j] >= m) throw reader.Error($"code {i + j}", $"level index {g[j]} is outside [0, {m}).");
-            }
-        }
-        int usedBits = (int)((long)d * bits % 8);
-        if (usedBits != 0 && (codes[^1] >> usedBits) != 0)
-            throw reader.Error("codes", $"padding bits after entry {d - 1} are set (last byte 0x{codes[^1]:X2}).");
-
         float top = c + delta, w = Spacing(c, delta, m);
+        fixed (byte* p = codes)
+        fixed (float* o = output)
+        {
+            int chunks = CodecChunks.Count(d), bad = 0;
+            CodecChunks.Run(new CheckJob(p, d, bits, m, &bad), chunks, codes.Length);
+            if (bad != 0)
+            {
+                for (int i = 0, at = 0; i < d; i += 8, at += bits)
+                {
+                    var g = BitPacking.ReadGroup(codes[at..], bits, Math.Min(8, d - i));
+                    for (int j = 0; j < 8; j++)
+                        if (g[j] >= m) throw reader.Error($"code {i + j}", $"level index {g[j]} is outside [0, {m}).");
+                }
+            }
+            int usedBits = (int)((long)d * bits % 8);
+            if (usedBits != 0 && (codes[^1] >> usedBits) != 0)
+                throw reader.Error("codes", $"padding bits after entry {d - 1} are set (last byte 0x{codes[^1]:X2}).");
+            CodecChunks.Run(new DecodeJob(p, o, d, bits, w, top, scale, accumulate), chunks, 4L * d);
+        }
+    }
+
+    /// <summary>Sets *bad when a level index of the chunk is ≥ m.</summary>
+    private readonly unsafe struct CheckJob(byte* codes, int d, int bits, int m, int* bad) : IChunkJob
+    {
+        public void Run(int chunk)
+        {
+            int start = chunk * CodecChunks.Length, n = Math.Min(CodecChunks.Length, d - start);
+            var c = new ReadOnlySpan<byte>(codes + (long)start * bits / 8, (int)(((long)n * bits + 7) / 8));
+            var maxCode = Vector256<int>.Zero;
+            var maxByte = Vector256<byte>.Zero;
+            int i = 0, p = 0;
+            if (bits is 2 or 4 or 8)
+                for (; i <= n - 32; i += 32, p += 4 * bits) maxByte = Vector256.Max(maxByte, BitPacking.Load32(c[p..], bits));
+            for (; i < n; i += 8, p += bits)
+                maxCode = Vector256.Max(maxCode, BitPacking.ReadGroup(c[p..], bits, Math.Min(8, n - i)));
+            if (Vector256.GreaterThanOrEqualAny(maxCode, Vector256.Create(m)) || (m <= 255 && Vector256.GreaterThanOrEqualAny(maxByte, Vector256.Create((byte)m))))
+                *bad = 1;
+        }
+    }
+
+    /// <summary>Decodes one chunk of <see cref="CodecChunks.Length"/> entries.</summary>
+    private readonly unsafe struct DecodeJob(byte* codes, float* output, int d, int bits, float w, float top, float scale, bool accumulate) : IChunkJob
+    {
+        public void Run(int chunk)
+        {
+            int start = chunk * CodecChunks.Length, n = Math.Min(CodecChunks.Length, d - start);
+            DecodeRange(new ReadOnlySpan<byte>(codes + (long)start * bits / 8, (int)(((long)n * bits + 7) / 8)), new Span<float>(output + start, n), bits, w, top, scale, accumulate);
+        }
+    }
+
+    private static void DecodeRange(ReadOnlySpan<byte> codes, Span<float> output, int bits, float w, float top, float scale, bool accumulate)
+    {
+        int d = output.Length, i = 0, p = 0;
         var vw = Vector256.Create(w);
         var vtop = Vector256.Create(top);
         var vscale = Vector256.Create(scale);
         ref float o = ref MemoryMarshal.GetReference(output);
-        i = 0;
-        p = 0;
-        if (wide)
+        if (bits is 2 or 4 or 8)
         {
             for (; i <= d - 32; i += 32, p += 4 * bits)
             {
