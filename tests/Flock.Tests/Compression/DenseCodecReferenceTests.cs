@@ -1,0 +1,182 @@
+using System.Runtime.InteropServices;
+using Flock.Compression;
+using Flock.Tensors;
+
+namespace Flock.Tests.Compression;
+
+/// <summary>
+/// The vectorized dense codecs against scalar references of their documented rules: QSGD and RQM
+/// codes from each chunk's random stream, the 32-accumulator sums, and fused error feedback around
+/// scaled sign against the general composition.
+/// </summary>
+public sealed class DenseCodecReferenceTests
+{
+    /// <summary>Two chunks (65 536 + 4 465 entries), a tail that is not a multiple of 8.</summary>
+    private const int D = 70_001;
+
+    private static int Code(byte[] payload, int codesAt, long entry, int bits) => bits == 16
+        ? BitConverter.ToUInt16(payload, codesAt + (int)(2 * entry))
+        : (payload[codesAt + (int)(entry * bits / 8)] >> (int)(entry * bits % 8)) & ((1 << bits) - 1);
+
+    [Theory]
+    [InlineData(7, 512)]
+    [InlineData(1, 24)]
+    [InlineData(127, 8)]
+    public void Qsgd_codes_follow_the_rounding_rule_with_each_chunks_stream(int s, int bucket)
+    {
+        var q = new Qsgd(s, bucket);
+        var x = Codecs.Gaussian(D, 21);
+        x[3] = -0f;
+        x[4] = 0f;
+        x[5] = 40f;                                                  // a bucket dominated by one entry (r near s)
+        var ctx = Codecs.Context(4);
+        var payload = Codecs.Encode(q, x, [], ctx);
+        int buckets = (D + bucket - 1) / bucket, bits = q.BitsPerEntry, codesAt = PayloadHeader.Length + 6 + 4 * buckets;
+        int perChunk = CodecChunks.Length / bucket;
+        ulong seed = ctx.DeriveSeed("qsgd");
+        var words = new uint[512];
+        for (int chunk = 0; chunk * perChunk < buckets; chunk++)
+        {
+            var rng = SimdRandom.FromSeed(CodecChunks.Seed(seed, chunk));
+            for (int b = chunk * perChunk; b < Math.Min(buckets, (chunk + 1) * perChunk); b++)
+            {
+                int start = b * bucket, len = Math.Min(bucket, D - start);
+                float norm = BitConverter.ToSingle(payload, PayloadHeader.Length + 6 + 4 * b);
+                double exact = 0;
+                for (int i = start; i < start + len; i++) exact += (double)x[i] * x[i];
+                Assert.Equal(Math.Sqrt(exact), norm, 1e-6 * Math.Sqrt(exact));
+                float scale = norm > 0 ? s / norm : 0f;
+                for (int off = 0; off < len; off += 512)
+                {
+                    int n = Math.Min(512, len - off);
+                    rng.Fill(words.AsSpan(0, (n + 15) & ~15));
+                    for (int j = 0; j < n; j++)
+                    {
+                        float v = x[start + off + j];
+                        float r = MathF.Min(MathF.Abs(v) * scale, s), floor = MathF.Floor(r);
+                        float u = (words[j] >> 8) * (1f / (1 << 24));
+                        float level = u < r - floor ? floor + 1 : floor;
+                        int expected = (int)(s + MathF.CopySign(level, v));
+                        Assert.Equal(expected, Code(payload, codesAt, start + off + j, bits));
+                    }
+                }
+            }
+        }
+        Assert.Equal(s, Code(payload, codesAt, 3, bits));           // ±0 → level 0
+        Assert.Equal(s, Code(payload, codesAt, 4, bits));
+    }
+
+    [Theory]
+    [InlineData(16, 0.5f, 0.1f)]         // octave tables, thresholds exactly on octave bounds
+    [InlineData(300, 0.9f, 0.01f)]       // octave tables, 16-bit codes
+    [InlineData(11, 0.05f, 0.2f)]        // many thresholds per octave: the comparison loop
+    [InlineData(2, 0.3f, 0f)]            // 1-bit codes
+    public void Rqm_codes_follow_the_geometric_walks_with_each_chunks_stream(int m, float q, float extension)
+    {
+        const float c = 1.25f;
+        var rqm = new RandomizedQuantization(c, m, q, extension);
+        var x = Codecs.Gaussian(D, 22);
+        x[0] = float.NaN;
+        x[1] = 9f;
+        x[2] = -9f;
+        x[3] = rqm.Level(m / 2);
+        var ctx = Codecs.Context(5);
+        var payload = Codecs.Encode(rqm, x, [], ctx);
+        int bits = rqm.BitsPerEntry, codesAt = PayloadHeader.Length + 17;
+        var thresholds = new List<ulong>();
+        double p = 1;
+        for (int g = 1; g < m; g++)
+        {
+            p *= 1.0 - q;
+            double t = Math.Round(p * 4294967296.0);
+            if (t < 1) break;
+            thresholds.Add((ulong)Math.Min(t, uint.MaxValue));
+        }
+        float top = c + extension, inverse = (m - 1) / (2 * top);
+        ulong seed = ctx.DeriveSeed("rqm");
+        var low = new uint[512];
+        var high = new uint[512];
+        var uniform = new float[512];
+        for (int chunk = 0; chunk * CodecChunks.Length < D; chunk++)
+        {
+            var rng = SimdRandom.FromSeed(CodecChunks.Seed(seed, chunk));
+            int end = Math.Min(D, (chunk + 1) * CodecChunks.Length);
+            for (int start = chunk * CodecChunks.Length; start < end; start += 512)
+            {
+                int n = Math.Min(512, end - start), n16 = (n + 15) & ~15;
+                rng.Fill(low.AsSpan(0, n16));
+                rng.Fill(high.AsSpan(0, n16));
+                rng.FillFloats(uniform.AsSpan(0, n16));
+                for (int j = 0; j < n; j++)
+                {
+                    float v = x[start + j];
+                    v = float.IsNaN(v) ? 0f : Math.Clamp(v, -c, c);
+                    float pos = (v + top) * inverse;
+                    int j0 = Math.Min(Math.Max((int)MathF.Floor(pos), 0), m - 2);
+                    int gLow = thresholds.Count(t => t > low[j]), gHigh = thresholds.Count(t => t > high[j]);
+                    int lo = Math.Max(j0 - gLow, 0), hi = Math.Min(j0 + 1 + gHigh, m - 1);
+                    int expected = uniform[j] * (hi - lo) < pos - lo ? hi : lo;
+                    Assert.Equal(expected, Code(payload, codesAt, start + j, bits));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Sums_add_thirty_two_lanes_in_the_documented_order()
+    {
+        foreach (int n in new[] { 0, 5, 32, 100, 1027 })
+        {
+            var x = Codecs.Gaussian(n, (ulong)n + 1, std: 3f);
+            var e = Codecs.Gaussian(n, (ulong)n + 2);
+            if (n > 7) x[7] = -0f;
+            Assert.Equal(Reference(x, v => v * v), DenseKernels.SumOfSquares(x));
+            var sum = new float[n];
+            for (int i = 0; i < n; i++) sum[i] = e[i] + x[i];
+            var signs = new byte[(n + 7) / 8];
+            Assert.Equal(Reference(x, Math.Abs), DenseKernels.SignsAndMagnitudes(x, default, signs));
+            for (int i = 0; i < n; i++) Assert.Equal(BitConverter.SingleToUInt32Bits(x[i]) >> 31, (uint)(signs[i / 8] >> (i % 8)) & 1);
+            Assert.Equal(Reference(sum, Math.Abs), DenseKernels.SignsAndMagnitudes(x, e, signs));
+            for (int i = 0; i < n; i++) Assert.Equal(BitConverter.SingleToUInt32Bits(sum[i]) >> 31, (uint)(signs[i / 8] >> (i % 8)) & 1);
+            if (n % 8 != 0) Assert.Equal(0, signs[^1] >> (n % 8));
+        }
+
+        // Lane j accumulates entries 32t + j; lanes combine as ((A_k + A_{8+k}) + (A_{16+k} + A_{24+k}))
+        // + (the same from 4 + k), then (v0 + v2) + (v1 + v3); the tail is added in order.
+        static double Reference(float[] x, Func<double, double> f)
+        {
+            var lanes = new double[32];
+            int full = x.Length - x.Length % 32;
+            for (int i = 0; i < full; i++) lanes[i % 32] += f(x[i]);
+            var v = new double[4];
+            for (int k = 0; k < 4; k++)
+                v[k] = ((lanes[k] + lanes[8 + k]) + (lanes[16 + k] + lanes[24 + k])) + ((lanes[4 + k] + lanes[12 + k]) + (lanes[20 + k] + lanes[28 + k]));
+            double s = (v[0] + v[2]) + (v[1] + v[3]);
+            for (int i = full; i < x.Length; i++) s += f(x[i]);
+            return s;
+        }
+    }
+
+    [Fact]
+    public void Fused_error_feedback_around_sign_is_the_general_composition()
+    {
+        var ef = new ErrorFeedback(new ScaledSign());
+        var x = Codecs.Gaussian(D, 23);
+        var e = Codecs.Gaussian(D, 24, std: 0.3f);
+        x[9] = -0f;
+        e[9] = -0f;                                                   // p = −0: sign bit set, decodes as −scale
+        x[10] = 1e-30f;
+        e[10] = -1e-30f;                                              // p = +0
+        var state = (float[])e.Clone();
+        var payload = Codecs.Encode(ef, x, state, Codecs.Context());
+
+        var p = new float[D];
+        for (int i = 0; i < D; i++) p[i] = e[i] + x[i];
+        var expected = Codecs.Encode(new ScaledSign(), p, [], Codecs.Context());
+        new ScaledSign().DecodeAdd(expected, p, -1f);
+        Assert.Equal(expected, payload);
+        Assert.Equal(MemoryMarshal.AsBytes(p.AsSpan()).ToArray(), MemoryMarshal.AsBytes(state.AsSpan()).ToArray());
+        Assert.Equal(1, (payload[PayloadHeader.Length + 4 + 1] >> 1) & 1);   // entry 9
+        Assert.Equal(0, (payload[PayloadHeader.Length + 4 + 1] >> 2) & 1);   // entry 10
+    }
+}
