@@ -477,40 +477,8 @@ public sealed class Qsgd : ICompressor
         {
             var (start, length) = layout.Range(chunk);
             long from = start * bits / 8, to = ((start + length) * bits + 7) / 8;
-            if (AnyAbove(new ReadOnlySpan<byte>(codes + from, (int)(to - from)), 2 * s, bits)) *bad = 1;
+            if (BitPacking.AnyAbove(new ReadOnlySpan<byte>(codes + from, (int)(to - from)), 2 * s, bits)) *bad = 1;
         }
-    }
-
-    /// <summary>Whether a code in <paramref name="codes"/> is above <paramref name="limit"/>.</summary>
-    private static bool AnyAbove(ReadOnlySpan<byte> codes, int limit, int bits)
-    {
-        int i = 0, n = codes.Length;
-        bool bad = false;
-        ref byte r = ref MemoryMarshal.GetReference(codes);
-        var vlimit = Vector256.Create((byte)limit);
-        var low = Vector256.Create((byte)0x0F);
-        var pairs = Vector256.Create((byte)0x55);
-        for (; i <= n - 32 && !bad; i += 32)
-        {
-            var v = Vector256.LoadUnsafe(ref r, (nuint)i);
-            bad = bits switch
-            {
-                8 => Vector256.GreaterThanAny(v, vlimit),
-                4 => Vector256.GreaterThanAny(v & low, vlimit) || Vector256.GreaterThanAny(v >>> 4, vlimit),
-                _ => ((v & (v >>> 1) & pairs) != Vector256<byte>.Zero),
-            };
-        }
-        for (; i < n && !bad; i++)
-        {
-            int v = codes[i];
-            bad = bits switch
-            {
-                8 => v > limit,
-                4 => (v & 0x0F) > limit || (v >> 4) > limit,
-                _ => (v & (v >> 1) & 0x55) != 0,
-            };
-        }
-        return bad;
     }
 
     /// <summary>Throws for the first code above 2s.</summary>

@@ -164,7 +164,7 @@ public sealed class RandomizedQuantization : ICompressor
             foreach (uint v in t)
             {
                 if (v >= hi) tables[0][z]++;
-                else if (v >= lo) inside[z].Add(v);
+                else if (v > lo || (z == 31 && v >= lo)) inside[z].Add(v);   // v = 2^(31−z) is never above a u of its octave
             }
             if (inside[z].Count > MaxPerOctave) return null;
             while (tables.Count <= inside[z].Count) tables.Add(new uint[32]);
@@ -211,7 +211,7 @@ public sealed class RandomizedQuantization : ICompressor
             var rng = SimdRandom.FromSeed(CodecChunks.Seed(seed, chunk));
             Span<uint> lowBits = stackalloc uint[Chunk];
             Span<uint> highBits = stackalloc uint[Chunk];
-            Span<float> uniforms = stackalloc float[Chunk];
+            Span<uint> uniformBits = stackalloc uint[Chunk];
             Span<int> levels = stackalloc int[Chunk];
             int first = chunk * CodecChunks.Length, end = Math.Min(d, first + CodecChunks.Length);
             for (int start = first; start < end; start += Chunk)
@@ -219,8 +219,8 @@ public sealed class RandomizedQuantization : ICompressor
                 int n = Math.Min(Chunk, end - start), n16 = (n + 15) & ~15;
                 rng.Fill(lowBits[..n16]);
                 rng.Fill(highBits[..n16]);
-                rng.FillFloats(uniforms[..n16]);
-                owner.QuantizeChunk(new ReadOnlySpan<float>(x + start, n), lowBits, highBits, uniforms, levels);
+                rng.Fill(uniformBits[..n16]);
+                owner.QuantizeChunk(new ReadOnlySpan<float>(x + start, n), lowBits, highBits, uniformBits, levels);
                 Pack(levels[..n], bits, new Span<byte>(codes + (long)start * bits / 8, (n * bits + 7) / 8));
             }
         }
@@ -234,7 +234,7 @@ public sealed class RandomizedQuantization : ICompressor
     /// the walks and one float uniform for the rounding. Entries past the chunk's end (up to the
     /// next multiple of 8) get index 0.
     /// </summary>
-    private void QuantizeChunk(ReadOnlySpan<float> input, ReadOnlySpan<uint> lowBits, ReadOnlySpan<uint> highBits, ReadOnlySpan<float> uniforms, Span<int> levels)
+    private void QuantizeChunk(ReadOnlySpan<float> input, ReadOnlySpan<uint> lowBits, ReadOnlySpan<uint> highBits, ReadOnlySpan<uint> uniformBits, Span<int> levels)
     {
         int n = input.Length;
         ReadOnlySpan<int> thresholds = _dropThresholds;
@@ -250,7 +250,7 @@ public sealed class RandomizedQuantization : ICompressor
         ref float xr = ref MemoryMarshal.GetReference(input);
         ref uint lr = ref MemoryMarshal.GetReference(lowBits);
         ref uint hr = ref MemoryMarshal.GetReference(highBits);
-        ref float ur = ref MemoryMarshal.GetReference(uniforms);
+        ref uint ur = ref MemoryMarshal.GetReference(uniformBits);
         ref int outr = ref MemoryMarshal.GetReference(levels);
         int i = 0;
         if (_octaves is { } octaves && Avx512F.IsSupported && Avx512CD.IsSupported)
@@ -278,7 +278,7 @@ public sealed class RandomizedQuantization : ICompressor
                 x = Vector512.ConditionalSelect(Vector512.Equals(x, x), x, Vector512<float>.Zero);
                 x = Vector512.Min(Vector512.Max(x, -c5), c5);
                 var p = (x + top5) * inverse5;
-                var j0 = Vector512.Min(Vector512.Max(Vector512.ConvertToInt32(Vector512.Floor(p)), Vector512<int>.Zero), maxLow5);
+                var j0 = Vector512.Min(Vector512.ConvertToInt32(p), maxLow5);          // p ≥ 0: truncation is the floor
                 var low = Vector512.LoadUnsafe(ref lr, (nuint)i);
                 var high = Vector512.LoadUnsafe(ref hr, (nuint)i);
                 var zLow = Vector512.Min(Avx512CD.LeadingZeroCount(low), lastOctave);
@@ -294,7 +294,7 @@ public sealed class RandomizedQuantization : ICompressor
                 }
                 var lo = Vector512.Max(j0 - gLow, Vector512<int>.Zero);
                 var hi = Vector512.Min(j0 + Vector512<int>.One + gHigh, last5);
-                var up = Vector512.LessThan(Vector512.LoadUnsafe(ref ur, (nuint)i) * Vector512.ConvertToSingle(hi - lo), p - Vector512.ConvertToSingle(lo));
+                var up = Vector512.LessThan(Uniform(Vector512.LoadUnsafe(ref ur, (nuint)i)) * Vector512.ConvertToSingle(hi - lo), p - Vector512.ConvertToSingle(lo));
                 Vector512.ConditionalSelect(up.AsInt32(), hi, lo).StoreUnsafe(ref outr, (nuint)i);
             }
         }
@@ -313,7 +313,7 @@ public sealed class RandomizedQuantization : ICompressor
                 x = Vector512.ConditionalSelect(Vector512.Equals(x, x), x, Vector512<float>.Zero);
                 x = Vector512.Min(Vector512.Max(x, -c5), c5);
                 var p = (x + top5) * inverse5;
-                var j0 = Vector512.Min(Vector512.Max(Vector512.ConvertToInt32(Vector512.Floor(p)), Vector512<int>.Zero), maxLow5);
+                var j0 = Vector512.Min(Vector512.ConvertToInt32(p), maxLow5);          // p ≥ 0: truncation is the floor
                 var low = Vector512.LoadUnsafe(ref lr, (nuint)i).AsInt32() ^ flip5;
                 var high = Vector512.LoadUnsafe(ref hr, (nuint)i).AsInt32() ^ flip5;
                 var gLow = Vector512<int>.Zero;
@@ -336,7 +336,7 @@ public sealed class RandomizedQuantization : ICompressor
                 }
                 var lo = Vector512.Max(j0 + gLow, Vector512<int>.Zero);
                 var hi = Vector512.Min(j0 + Vector512<int>.One - gHigh, last5);
-                var up = Vector512.LessThan(Vector512.LoadUnsafe(ref ur, (nuint)i) * Vector512.ConvertToSingle(hi - lo), p - Vector512.ConvertToSingle(lo));
+                var up = Vector512.LessThan(Uniform(Vector512.LoadUnsafe(ref ur, (nuint)i)) * Vector512.ConvertToSingle(hi - lo), p - Vector512.ConvertToSingle(lo));
                 Vector512.ConditionalSelect(up.AsInt32(), hi, lo).StoreUnsafe(ref outr, (nuint)i);
             }
         }
@@ -381,18 +381,38 @@ public sealed class RandomizedQuantization : ICompressor
             }
             var lo = Vector256.Max(j0 + gLow, Vector256<int>.Zero);
             var hi = Vector256.Min(j0 + Vector256<int>.One - gHigh, last);
-            var up = Vector256.LessThan(Vector256.LoadUnsafe(ref ur, (nuint)i) * Vector256.ConvertToSingle(hi - lo), p - Vector256.ConvertToSingle(lo));
+            var up = Vector256.LessThan(Uniform(Vector256.LoadUnsafe(ref ur, (nuint)i)) * Vector256.ConvertToSingle(hi - lo), p - Vector256.ConvertToSingle(lo));
             var code = Vector256.ConditionalSelect(up.AsInt32(), hi, lo);
             if (i + 8 > n) code &= Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(n - i));
             code.StoreUnsafe(ref outr, (nuint)i);
         }
     }
 
+    /// <summary>The rounding uniform of sixteen random words: (w &gt;&gt; 8)·2^−24, 24 random bits in [0, 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Uniform(Vector512<uint> words) => Vector512.ConvertToSingle((words >>> 8).AsInt32()) * Vector512.Create(1f / (1 << 24));
+
+    /// <summary>The rounding uniform of eight random words: (w &gt;&gt; 8)·2^−24.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Uniform(Vector256<uint> words) => Vector256.ConvertToSingle((words >>> 8).AsInt32()) * Vector256.Create(1f / (1 << 24));
+
     /// <summary>Packs level indices (zero past the end up to a multiple of 8) at <paramref name="bits"/> bits each.</summary>
     private static void Pack(ReadOnlySpan<int> levels, int bits, Span<byte> codes)
     {
         int n = levels.Length, i = 0, o = 0;
         ref int lr = ref MemoryMarshal.GetReference(levels);
+        if (bits is 2 or 4 or 8 && Avx512BW.IsSupported && codes.Length >= n * bits / 8)
+        {
+            ref byte cr = ref MemoryMarshal.GetReference(codes);
+            for (; i <= n - 64; i += 64, o += 8 * bits)
+            {
+                var b0 = Avx512F.ConvertToVector128Byte(Vector512.LoadUnsafe(ref lr, (nuint)i));
+                var b1 = Avx512F.ConvertToVector128Byte(Vector512.LoadUnsafe(ref lr, (nuint)i + 16));
+                var b2 = Avx512F.ConvertToVector128Byte(Vector512.LoadUnsafe(ref lr, (nuint)i + 32));
+                var b3 = Avx512F.ConvertToVector128Byte(Vector512.LoadUnsafe(ref lr, (nuint)i + 48));
+                BitPacking.Store64(Vector512.Create(Vector256.Create(b0, b1), Vector256.Create(b2, b3)), bits, ref Unsafe.Add(ref cr, o));
+            }
+        }
         if (bits is 2 or 4 or 8)
         {
             for (; i <= n - 32; i += 32, o += 4 * bits)
@@ -414,6 +434,14 @@ public sealed class RandomizedQuantization : ICompressor
     {
         var value = Vector256.ConvertToSingle(code) * w - top;
         if (accumulate) value = Vector256.LoadUnsafe(ref dst, offset) + value * scale;
+        value.StoreUnsafe(ref dst, offset);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Emit(ref float dst, nuint offset, Vector512<int> code, Vector512<float> w, Vector512<float> top, Vector512<float> scale, bool accumulate)
+    {
+        var value = Vector512.ConvertToSingle(code) * w - top;
+        if (accumulate) value = Vector512.LoadUnsafe(ref dst, offset) + value * scale;
         value.StoreUnsafe(ref dst, offset);
     }
 
@@ -456,22 +484,13 @@ public sealed class RandomizedQuantization : ICompressor
         }
     }
 
-    /// <summary>Sets *bad when a level index of the chunk is ≥ m.</summary>
+    /// <summary>Sets *bad when a level index of the chunk (or a padding code) is ≥ m.</summary>
     private readonly unsafe struct CheckJob(byte* codes, int d, int bits, int m, int* bad) : IChunkJob
     {
         public void Run(int chunk)
         {
             int start = chunk * CodecChunks.Length, n = Math.Min(CodecChunks.Length, d - start);
-            var c = new ReadOnlySpan<byte>(codes + (long)start * bits / 8, (int)(((long)n * bits + 7) / 8));
-            var maxCode = Vector256<int>.Zero;
-            var maxByte = Vector256<byte>.Zero;
-            int i = 0, p = 0;
-            if (bits is 2 or 4 or 8)
-                for (; i <= n - 32; i += 32, p += 4 * bits) maxByte = Vector256.Max(maxByte, BitPacking.Load32(c[p..], bits));
-            for (; i < n; i += 8, p += bits)
-                maxCode = Vector256.Max(maxCode, BitPacking.ReadGroup(c[p..], bits, Math.Min(8, n - i)));
-            if (Vector256.GreaterThanOrEqualAny(maxCode, Vector256.Create(m)) || (m <= 255 && Vector256.GreaterThanOrEqualAny(maxByte, Vector256.Create((byte)m))))
-                *bad = 1;
+            if (BitPacking.AnyAbove(new ReadOnlySpan<byte>(codes + (long)start * bits / 8, (int)(((long)n * bits + 7) / 8)), m - 1, bits)) *bad = 1;
         }
     }
 
@@ -492,6 +511,21 @@ public sealed class RandomizedQuantization : ICompressor
         var vtop = Vector256.Create(top);
         var vscale = Vector256.Create(scale);
         ref float o = ref MemoryMarshal.GetReference(output);
+        if (bits is 2 or 4 or 8 && Avx512BW.IsSupported)
+        {
+            var w5 = Vector512.Create(w);
+            var top5 = Vector512.Create(top);
+            var scale5 = Vector512.Create(scale);
+            for (; i <= d - 64; i += 64, p += 8 * bits)
+            {
+                var q = BitPacking.Load64(in codes[p], bits);
+                ref float dst = ref Unsafe.Add(ref o, i);
+                Emit(ref dst, 0, Avx512F.ConvertToVector512Int32(q.GetLower().GetLower()), w5, top5, scale5, accumulate);
+                Emit(ref dst, 16, Avx512F.ConvertToVector512Int32(q.GetLower().GetUpper()), w5, top5, scale5, accumulate);
+                Emit(ref dst, 32, Avx512F.ConvertToVector512Int32(q.GetUpper().GetLower()), w5, top5, scale5, accumulate);
+                Emit(ref dst, 48, Avx512F.ConvertToVector512Int32(q.GetUpper().GetUpper()), w5, top5, scale5, accumulate);
+            }
+        }
         if (bits is 2 or 4 or 8)
         {
             for (; i <= d - 32; i += 32, p += 4 * bits)

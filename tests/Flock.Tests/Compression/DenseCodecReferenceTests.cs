@@ -122,6 +122,30 @@ public sealed class DenseCodecReferenceTests
         }
     }
 
+    [Theory]
+    [InlineData(10, 4)]
+    [InlineData(3, 2)]
+    [InlineData(200, 8)]
+    [InlineData(300, 16)]
+    public void Rqm_rejects_a_level_index_outside_the_grid_anywhere(int m, int bits)
+    {
+        var rqm = new RandomizedQuantization(1f, m, 0.5f, 0.1f);
+        Assert.Equal(bits, rqm.BitsPerEntry);
+        var x = Codecs.Gaussian(D, 25);
+        var payload = Codecs.Encode(rqm, x, [], Codecs.Context());
+        var output = new float[D];
+        rqm.Decode(payload, output);                                   // valid as encoded
+        const int entry = 66_001;                                      // in the second chunk
+        int at = PayloadHeader.Length + 17 + entry * bits / 8, shift = entry * bits % 8;
+        if (bits == 16) BitConverter.TryWriteBytes(payload.AsSpan(at), (ushort)m);
+        else payload[at] = (byte)((payload[at] & ~(((1 << bits) - 1) << shift)) | (m << shift));
+        Array.Clear(output);
+        var e = Assert.Throws<PayloadFormatException>(() => rqm.Decode(payload, output));
+        Assert.Contains($"code {entry}", e.Message);
+        Assert.Contains($"level index {m} is outside [0, {m})", e.Message);
+        Assert.All(output, v => Assert.Equal(0f, v));
+    }
+
     [Fact]
     public void Sums_add_thirty_two_lanes_in_the_documented_order()
     {
