@@ -327,22 +327,22 @@ public sealed class Qsgd : ICompressor
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Quantize(Vector256<float> x, Vector256<uint> random, Vector256<float> scale, Vector256<float> s)
     {
-        var r = Vector256.Min(Vector256.Abs(x) * scale, s);
+        var r = Vector256.MinNative(Vector256.Abs(x) * scale, s);                // finite: the bucket norm is
         var floor = Vector256.Floor(r);
         var u = Vector256.ConvertToSingle((random >>> 8).AsInt32()) * Vector256.Create(1f / (1 << 24));
         var level = Vector256.ConditionalSelect(Vector256.LessThan(u, r - floor), floor + Vector256<float>.One, floor);
-        return Vector256.ConvertToInt32(s + Vector256.CopySign(level, x));
+        return Vector256.ConvertToInt32Native(s + Vector256.CopySign(level, x));   // in [0, 2s]
     }
 
     /// <summary>Sixteen-lane <see cref="Quantize(Vector256{float}, Vector256{uint}, Vector256{float}, Vector256{float})"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Quantize(Vector512<float> x, Vector512<uint> random, Vector512<float> scale, Vector512<float> s)
     {
-        var r = Vector512.Min(Vector512.Abs(x) * scale, s);
+        var r = Vector512.MinNative(Vector512.Abs(x) * scale, s);
         var floor = Vector512.Floor(r);
         var u = Vector512.ConvertToSingle((random >>> 8).AsInt32()) * Vector512.Create(1f / (1 << 24));
         var level = Vector512.ConditionalSelect(Vector512.LessThan(u, r - floor), floor + Vector512<float>.One, floor);
-        return Vector512.ConvertToInt32(s + Vector512.CopySign(level, x));
+        return Vector512.ConvertToInt32Native(s + Vector512.CopySign(level, x));
     }
 
     /// <inheritdoc />

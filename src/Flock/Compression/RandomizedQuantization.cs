@@ -25,8 +25,13 @@ namespace Flock.Compression;
 /// below (and above) the entry's grid cell is geometric, P(G ≥ g) = (1 − q)^g, sampled from one
 /// 32-bit uniform per side by comparison with a table of (1 − q)^g·2^32, which is exactly the
 /// distribution of independent Bernoulli(q) keeps up to the 2^−32 resolution of the uniforms;
-/// the walk stops at the always-kept ends. The rounding uniform has 24 bits. Randomness: sixteen
-/// xoshiro128** lanes seeded from (seed, node, round, "rqm"), drawn in blocks of 512 entries.
+/// the walk stops at the always-kept ends. When every threshold is a multiple of 2^16 (q = 0.5
+/// with m ≤ 17, q = 0.75 with m ≤ 9, …) only the top 16 bits of a walk's uniform matter, and both
+/// walks take their 16 bits from one random word (the same distribution); with q = 1 or m = 2
+/// nothing can be dropped and the walks draw nothing. The rounding uniform has 24 bits. Randomness: the vector is
+/// cut into chunks of 64 Ki entries, each with its own sixteen xoshiro128** lanes seeded from (seed,
+/// node, round, "rqm", chunk) and drawn in blocks of 512 entries, so large vectors are encoded on
+/// several threads (<see cref="Flock.Tensors.KernelParallelism"/>) with the same bytes as on one.
 /// NaN entries are treated as 0.
 /// </para>
 /// <para>
@@ -54,6 +59,9 @@ public sealed class RandomizedQuantization : ICompressor
 
     private readonly int[] _dropThresholds;
     private readonly int _unconditional;
+
+    /// <summary>Random words per entry for the two walks: 2, 1 (16 bits each, every threshold a multiple of 2^16) or 0 (nothing can be dropped).</summary>
+    private readonly int _walkWords;
 
     /// <summary>Most thresholds in one octave [2^(31−z), 2^(32−z)) for which the octave tables are used.</summary>
     private const int MaxPerOctave = 4;
@@ -91,6 +99,10 @@ public sealed class RandomizedQuantization : ICompressor
         _unconditional = 1;
         while (_unconditional < _dropThresholds.Length && Math.Pow(1.0 - keepProbability, _unconditional) > 1.0 / 256) _unconditional++;
         _octaves = OctaveTables(_dropThresholds);
+        _walkWords = 1;
+        foreach (int t in _dropThresholds.AsSpan(1))
+            if ((t & 0xFFFF) != 0) _walkWords = 2;
+        if (_dropThresholds.Length == 1 || levels == 2) _walkWords = 0;           // m = 2: no interior level to drop
     }
 
     /// <summary>Clipping bound c: entries are clipped to [−c, c].</summary>
@@ -214,15 +226,46 @@ public sealed class RandomizedQuantization : ICompressor
             Span<uint> uniformBits = stackalloc uint[Chunk];
             Span<int> levels = stackalloc int[Chunk];
             int first = chunk * CodecChunks.Length, end = Math.Min(d, first + CodecChunks.Length);
+            if (owner._walkWords == 0)
+            {
+                lowBits.Clear();
+                highBits.Clear();
+            }
             for (int start = first; start < end; start += Chunk)
             {
                 int n = Math.Min(Chunk, end - start), n16 = (n + 15) & ~15;
-                rng.Fill(lowBits[..n16]);
-                rng.Fill(highBits[..n16]);
+                if (owner._walkWords == 2)
+                {
+                    rng.Fill(lowBits[..n16]);
+                    rng.Fill(highBits[..n16]);
+                }
+                else if (owner._walkWords == 1)
+                {
+                    rng.Fill(lowBits[..n16]);
+                    SplitWalkWords(lowBits[..n16], highBits);
+                }
                 rng.Fill(uniformBits[..n16]);
                 owner.QuantizeChunk(new ReadOnlySpan<float>(x + start, n), lowBits, highBits, uniformBits, levels);
                 Pack(levels[..n], bits, new Span<byte>(codes + (long)start * bits / 8, (n * bits + 7) / 8));
             }
+        }
+    }
+
+    /// <summary>
+    /// One word per entry for both walks: the high half is the low walk's 16 bits (w &amp; 0xFFFF0000,
+    /// in place) and the low half the high walk's (w &lt;&lt; 16). Exact when every threshold is a
+    /// multiple of 2^16: then t &gt; u depends only on u's top 16 bits.
+    /// </summary>
+    private static void SplitWalkWords(Span<uint> words, Span<uint> high)
+    {
+        ref uint w = ref MemoryMarshal.GetReference(words);
+        ref uint h = ref MemoryMarshal.GetReference(high);
+        var mask = Vector256.Create(0xFFFF0000u);
+        for (int i = 0; i < words.Length; i += 8)
+        {
+            var v = Vector256.LoadUnsafe(ref w, (nuint)i);
+            (v << 16).StoreUnsafe(ref h, (nuint)i);
+            (v & mask).StoreUnsafe(ref w, (nuint)i);
         }
     }
 
@@ -276,9 +319,9 @@ public sealed class RandomizedQuantization : ICompressor
             {
                 var x = Vector512.LoadUnsafe(ref xr, (nuint)i);
                 x = Vector512.ConditionalSelect(Vector512.Equals(x, x), x, Vector512<float>.Zero);
-                x = Vector512.Min(Vector512.Max(x, -c5), c5);
+                x = Vector512.MinNative(Vector512.MaxNative(x, -c5), c5);                // x is not NaN here
                 var p = (x + top5) * inverse5;
-                var j0 = Vector512.Min(Vector512.ConvertToInt32(p), maxLow5);          // p ≥ 0: truncation is the floor
+                var j0 = Vector512.Min(Vector512.ConvertToInt32Native(p), maxLow5);    // 0 ≤ p ≤ m − 1: truncation is the floor
                 var low = Vector512.LoadUnsafe(ref lr, (nuint)i);
                 var high = Vector512.LoadUnsafe(ref hr, (nuint)i);
                 var zLow = Vector512.Min(Avx512CD.LeadingZeroCount(low), lastOctave);
@@ -311,9 +354,9 @@ public sealed class RandomizedQuantization : ICompressor
             {
                 var x = Vector512.LoadUnsafe(ref xr, (nuint)i);
                 x = Vector512.ConditionalSelect(Vector512.Equals(x, x), x, Vector512<float>.Zero);
-                x = Vector512.Min(Vector512.Max(x, -c5), c5);
+                x = Vector512.MinNative(Vector512.MaxNative(x, -c5), c5);                // x is not NaN here
                 var p = (x + top5) * inverse5;
-                var j0 = Vector512.Min(Vector512.ConvertToInt32(p), maxLow5);          // p ≥ 0: truncation is the floor
+                var j0 = Vector512.Min(Vector512.ConvertToInt32Native(p), maxLow5);    // 0 ≤ p ≤ m − 1: truncation is the floor
                 var low = Vector512.LoadUnsafe(ref lr, (nuint)i).AsInt32() ^ flip5;
                 var high = Vector512.LoadUnsafe(ref hr, (nuint)i).AsInt32() ^ flip5;
                 var gLow = Vector512<int>.Zero;
@@ -351,9 +394,9 @@ public sealed class RandomizedQuantization : ICompressor
                 x = Vector256.Create((ReadOnlySpan<float>)tail);
             }
             x = Vector256.ConditionalSelect(Vector256.Equals(x, x), x, Vector256<float>.Zero);   // NaN → 0
-            x = Vector256.Min(Vector256.Max(x, -c), c);
+            x = Vector256.MinNative(Vector256.MaxNative(x, -c), c);
             var p = (x + vtop) * inverse;                                                       // position in level units
-            var j0 = Vector256.Min(Vector256.Max(Vector256.ConvertToInt32(Vector256.Floor(p)), Vector256<int>.Zero), maxLow);
+            var j0 = Vector256.Min(Vector256.Max(Vector256.ConvertToInt32Native(Vector256.Floor(p)), Vector256<int>.Zero), maxLow);
             // Dropped levels below (from j0 down) and above (from j0 + 1 up): geometric counts,
             // G ≥ g exactly when the uniform is below round((1 − q)^g·2^32). Thresholds and
             // uniforms are compared as signed ints after flipping the top bit. The first

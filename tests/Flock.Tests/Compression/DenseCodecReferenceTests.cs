@@ -67,11 +67,14 @@ public sealed class DenseCodecReferenceTests
     }
 
     [Theory]
-    [InlineData(16, 0.5f, 0.1f)]         // octave tables, thresholds exactly on octave bounds
-    [InlineData(300, 0.9f, 0.01f)]       // octave tables, 16-bit codes
-    [InlineData(11, 0.05f, 0.2f)]        // many thresholds per octave: the comparison loop
-    [InlineData(2, 0.3f, 0f)]            // 1-bit codes
-    public void Rqm_codes_follow_the_geometric_walks_with_each_chunks_stream(int m, float q, float extension)
+    [InlineData(16, 0.5f, 0.1f, 1)]      // octave tables, thresholds exactly on octave bounds, one word for both walks
+    [InlineData(9, 0.75f, 0.1f, 1)]
+    [InlineData(300, 0.9f, 0.01f, 2)]    // octave tables, 16-bit codes
+    [InlineData(11, 0.05f, 0.2f, 2)]     // many thresholds per octave: the comparison loop
+    [InlineData(2, 0.3f, 0f, 0)]         // 1-bit codes, no interior level: the walks draw nothing
+    [InlineData(16, 1f, 0.1f, 0)]        // every level kept: the walks draw nothing
+    [InlineData(40, 0.5f, 0.1f, 2)]      // thresholds below 2^16
+    public void Rqm_codes_follow_the_geometric_walks_with_each_chunks_stream(int m, float q, float extension, int expectedWalkWords)
     {
         const float c = 1.25f;
         var rqm = new RandomizedQuantization(c, m, q, extension);
@@ -92,6 +95,9 @@ public sealed class DenseCodecReferenceTests
             if (t < 1) break;
             thresholds.Add((ulong)Math.Min(t, uint.MaxValue));
         }
+        // Both walks share one word (16 bits each) when every threshold is a multiple of 2^16; none without thresholds or interior levels.
+        int walkWords = thresholds.Count == 0 || m == 2 ? 0 : thresholds.All(t => t % 65536 == 0) ? 1 : 2;
+        Assert.Equal(expectedWalkWords, walkWords);
         float top = c + extension, inverse = (m - 1) / (2 * top);
         ulong seed = ctx.DeriveSeed("rqm");
         var low = new uint[512];
@@ -104,8 +110,20 @@ public sealed class DenseCodecReferenceTests
             for (int start = chunk * CodecChunks.Length; start < end; start += 512)
             {
                 int n = Math.Min(512, end - start), n16 = (n + 15) & ~15;
-                rng.Fill(low.AsSpan(0, n16));
-                rng.Fill(high.AsSpan(0, n16));
+                if (walkWords == 2)
+                {
+                    rng.Fill(low.AsSpan(0, n16));
+                    rng.Fill(high.AsSpan(0, n16));
+                }
+                else if (walkWords == 1)
+                {
+                    rng.Fill(low.AsSpan(0, n16));
+                    for (int j = 0; j < n16; j++)
+                    {
+                        high[j] = low[j] << 16;
+                        low[j] &= 0xFFFF0000;
+                    }
+                }
                 rng.FillFloats(uniform.AsSpan(0, n16));
                 for (int j = 0; j < n; j++)
                 {
@@ -120,6 +138,37 @@ public sealed class DenseCodecReferenceTests
                 }
             }
         }
+    }
+
+    [Theory]
+    [InlineData(0.5f)]
+    [InlineData(0.75f)]
+    [InlineData(0.3f)]
+    public void Rqm_levels_survive_with_probability_q_and_the_walks_are_geometric(float q)
+    {
+        // An entry exactly on interior level 6 of 13 is reported as 6 only if that level survives:
+        // frequency q. Otherwise it rounds between the nearest kept levels below and above; the
+        // lower one is 6 − 1 − G with P(G ≥ g) = (1 − q)^g (capped at level 0), whatever the words used.
+        var r = new RandomizedQuantization(clipBound: 1f, levels: 13, keepProbability: q, extension: 0f);
+        const int n = 200_000;
+        var x = Enumerable.Repeat(r.Level(6), n).ToArray();
+        var y = Codecs.RoundTrip(r, x, Codecs.Context(9));
+        double sd = Math.Sqrt(n * q * (1 - q));
+        Assert.InRange(y.Count(v => v == r.Level(6)), n * q - 6 * sd, n * q + 6 * sd);
+        // Among the dropped ones the decoded value is unbiased: the mean of all stays on level 6.
+        double mean = y.Average(v => (double)v);
+        Assert.InRange(mean, r.Level(6) - 6 * 1.0 / Math.Sqrt(n), r.Level(6) + 6 * 1.0 / Math.Sqrt(n));
+        // Level 5 is reported when level 6 is dropped and 5 kept ((1 − q)·q), then rounding down from
+        // 6 to 5 with probability (hi − 6)/(hi − 5), hi = 7 + G capped at 12, P(G ≥ g) = (1 − q)^g.
+        double down = 0;
+        for (int g = 0; g <= 5; g++)
+        {
+            double pg = g < 5 ? Math.Pow(1 - q, g) * q : Math.Pow(1 - q, 5);
+            int hi = 7 + g;
+            down += pg * (hi - 6.0) / (hi - 5.0);
+        }
+        double p5 = (1 - q) * q * down, sd5 = Math.Sqrt(n * p5 * (1 - p5));
+        Assert.InRange(y.Count(v => v == r.Level(5)), n * p5 - 6 * sd5, n * p5 + 6 * sd5);
     }
 
     [Theory]
