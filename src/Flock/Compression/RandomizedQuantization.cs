@@ -300,14 +300,16 @@ public sealed class RandomizedQuantization : ICompressor
         {
             // Geometric counts from the octave of each uniform (its leading zeros): one table
             // lookup for the thresholds above the octave plus a comparison per threshold inside it.
+            // Level indices are kept as floats (small integers, exact), which spares conversions.
             var c5 = Vector512.Create(ClipBound);
+            var negC5 = Vector512.Create(-ClipBound);
             var top5 = Vector512.Create(top);
             var inverse5 = Vector512.Create((Levels - 1) / (2 * top));
-            var last5 = Vector512.Create(Levels - 1);
-            var maxLow5 = Vector512.Create(Levels - 2);
+            var last5 = Vector512.Create((float)(Levels - 1));
+            var maxLow5 = Vector512.Create((float)(Levels - 2));
             var lastOctave = Vector512.Create(31u);
-            var baseLo = Vector512.Create((ReadOnlySpan<uint>)octaves[0].AsSpan(0, 16));
-            var baseHi = Vector512.Create((ReadOnlySpan<uint>)octaves[0].AsSpan(16, 16));
+            var baseLo = Vector512.ConvertToSingle(Vector512.Create((ReadOnlySpan<uint>)octaves[0].AsSpan(0, 16)).AsInt32());
+            var baseHi = Vector512.ConvertToSingle(Vector512.Create((ReadOnlySpan<uint>)octaves[0].AsSpan(16, 16)).AsInt32());
             int inside = octaves.Length - 1;
             Span<Vector512<uint>> candidates = stackalloc Vector512<uint>[2 * MaxPerOctave];
             for (int k = 0; k < inside; k++)
@@ -319,26 +321,26 @@ public sealed class RandomizedQuantization : ICompressor
             {
                 var x = Vector512.LoadUnsafe(ref xr, (nuint)i);
                 x = Vector512.ConditionalSelect(Vector512.Equals(x, x), x, Vector512<float>.Zero);
-                x = Vector512.MinNative(Vector512.MaxNative(x, -c5), c5);                // x is not NaN here
-                var p = (x + top5) * inverse5;
-                var j0 = Vector512.Min(Vector512.ConvertToInt32Native(p), maxLow5);    // 0 ≤ p ≤ m − 1: truncation is the floor
+                x = Vector512.MinNative(Vector512.MaxNative(x, negC5), c5);                // x is not NaN here
+                var p = (x + top5) * inverse5;                                               // 0 ≤ p ≤ m − 1
+                var j0 = Vector512.MinNative(Vector512.Floor(p), maxLow5);
                 var low = Vector512.LoadUnsafe(ref lr, (nuint)i);
                 var high = Vector512.LoadUnsafe(ref hr, (nuint)i);
                 var zLow = Vector512.Min(Avx512CD.LeadingZeroCount(low), lastOctave);
                 var zHigh = Vector512.Min(Avx512CD.LeadingZeroCount(high), lastOctave);
-                var gLow = Avx512F.PermuteVar16x32x2(baseLo, zLow, baseHi).AsInt32();
-                var gHigh = Avx512F.PermuteVar16x32x2(baseLo, zHigh, baseHi).AsInt32();
+                var gLow = Avx512F.PermuteVar16x32x2(baseLo, zLow.AsInt32(), baseHi);
+                var gHigh = Avx512F.PermuteVar16x32x2(baseLo, zHigh.AsInt32(), baseHi);
                 for (int k = 0; k < inside; k++)
                 {
                     var cLo = candidates[2 * k];
                     var cHi = candidates[2 * k + 1];
-                    gLow -= Vector512.GreaterThan(Avx512F.PermuteVar16x32x2(cLo, zLow, cHi), low).AsInt32();
-                    gHigh -= Vector512.GreaterThan(Avx512F.PermuteVar16x32x2(cLo, zHigh, cHi), high).AsInt32();
+                    gLow += Vector512.ConditionalSelect(Vector512.GreaterThan(Avx512F.PermuteVar16x32x2(cLo, zLow, cHi), low).AsSingle(), Vector512<float>.One, Vector512<float>.Zero);
+                    gHigh += Vector512.ConditionalSelect(Vector512.GreaterThan(Avx512F.PermuteVar16x32x2(cLo, zHigh, cHi), high).AsSingle(), Vector512<float>.One, Vector512<float>.Zero);
                 }
-                var lo = Vector512.Max(j0 - gLow, Vector512<int>.Zero);
-                var hi = Vector512.Min(j0 + Vector512<int>.One + gHigh, last5);
-                var up = Vector512.LessThan(Uniform(Vector512.LoadUnsafe(ref ur, (nuint)i)) * Vector512.ConvertToSingle(hi - lo), p - Vector512.ConvertToSingle(lo));
-                Vector512.ConditionalSelect(up.AsInt32(), hi, lo).StoreUnsafe(ref outr, (nuint)i);
+                var lo = Vector512.MaxNative(j0 - gLow, Vector512<float>.Zero);
+                var hi = Vector512.MinNative(j0 + Vector512<float>.One + gHigh, last5);
+                var up = Vector512.LessThan(Uniform(Vector512.LoadUnsafe(ref ur, (nuint)i)) * (hi - lo), p - lo);
+                Vector512.ConvertToInt32Native(Vector512.ConditionalSelect(up, hi, lo)).StoreUnsafe(ref outr, (nuint)i);
             }
         }
         else if (Vector512.IsHardwareAccelerated)
