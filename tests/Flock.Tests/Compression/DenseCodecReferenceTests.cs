@@ -230,6 +230,38 @@ public sealed class DenseCodecReferenceTests
         }
     }
 
+    /// <summary>
+    /// Golden SHA-256 of payloads (and the error-feedback residual) for one input, recorded with
+    /// AVX-512; the same bytes must come out with AVX-512 or AVX2 disabled
+    /// (<c>DOTNET_EnableAVX512F=0</c>, <c>DOTNET_EnableAVX2=0</c>), since every path rounds alike.
+    /// </summary>
+    [Theory]
+    [InlineData("qsgd-4bit", "7E4074EB1A1EF489E4843EF32EC529A75554EC9DBD6FFEE2A74D3A04180B7E37")]
+    [InlineData("qsgd-whole", "48EDAC0D30F0E1B78BC7E2378518B5922FD03EE95712DB4FCAC58EBF49EBDEA4")]
+    [InlineData("rqm", "54D81ACEA1096EBE937C98A5549EF8A28D2C0DB0DBAE91DB81910923DEE5D9F1")]
+    [InlineData("rqm-300", "9E185A94D0642465F4AC468B25CD6C94304AEF3C567504706B0A3E488B1BBCBE")]
+    [InlineData("sign", "C243D35A6ABD350AC59C16D30A65A4FC53EC5C2C093AAB761102CA92FF992FD5")]
+    [InlineData("ef-sign", "5075F6CDC67881249CFE4ADB20D2F8E8A0E0093127867F4849792D1211DD4141")]
+    public void Payloads_are_the_same_on_every_instruction_set(string name, string expected)
+    {
+        ICompressor c = name switch
+        {
+            "qsgd-4bit" => new Qsgd(7, 512),
+            "qsgd-whole" => new Qsgd(127, 0),
+            "rqm" => new RandomizedQuantization(1f, 16, 0.5f, 0.1f),
+            "rqm-300" => new RandomizedQuantization(1.5f, 300, 0.9f, 0.01f),
+            "sign" => new ScaledSign(),
+            _ => new ErrorFeedback(new ScaledSign()),
+        };
+        var x = Codecs.Gaussian(D, 26);
+        var state = new float[c.StateLength(D)];
+        for (int i = 0; i < state.Length; i++) state[i] = 0.01f * MathF.Sin(i);
+        var payload = Codecs.Encode(c, x, state, Codecs.Context(3));
+        var hash = System.Security.Cryptography.SHA256.HashData([.. payload, .. MemoryMarshal.AsBytes(state.AsSpan()).ToArray()]);
+        string actual = Convert.ToHexString(hash);
+        Assert.True(expected == actual, $"{name}: payload hash {actual}");
+    }
+
     [Fact]
     public void Fused_error_feedback_around_sign_is_the_general_composition()
     {
