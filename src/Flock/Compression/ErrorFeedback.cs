@@ -14,9 +14,10 @@ namespace Flock.Compression;
 /// <see cref="Payload.Decode"/>. The residual is updated with
 /// <see cref="ICompressor.DecodeAdd"/> at scale −1, which subtracts exactly the values a receiver
 /// decodes: after any number of rounds, Σ decoded + e equals Σ inputs up to the float rounding of
-/// the additions, with no scratch vector. Around <see cref="ScaledSign"/> the two steps are fused
-/// (two passes over the vectors instead of four, with the same floats). Large vectors run on
-/// several threads (<see cref="Flock.Tensors.KernelParallelism"/>) with the same result as on one.
+/// the additions, with no scratch vector. Around <see cref="ScaledSign"/> the steps are fused: two
+/// passes over the vectors instead of three, with the same floats (and a rejected input leaves the
+/// residual untouched). Large vectors run on several threads
+/// (<see cref="Flock.Tensors.KernelParallelism"/>) with the same result as on one.
 /// </remarks>
 public sealed class ErrorFeedback : ICompressor
 {
