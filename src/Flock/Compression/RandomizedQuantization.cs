@@ -310,6 +310,8 @@ public sealed class RandomizedQuantization : ICompressor
             var lastOctave = Vector512.Create(31u);
             var baseLo = Vector512.ConvertToSingle(Vector512.Create((ReadOnlySpan<uint>)octaves[0].AsSpan(0, 16)).AsInt32());
             var baseHi = Vector512.ConvertToSingle(Vector512.Create((ReadOnlySpan<uint>)octaves[0].AsSpan(16, 16)).AsInt32());
+            var baseLo1 = baseLo + Vector512<float>.One;                                     // 1 + G for the walk up
+            var baseHi1 = baseHi + Vector512<float>.One;
             int inside = octaves.Length - 1;
             Span<Vector512<uint>> candidates = stackalloc Vector512<uint>[2 * MaxPerOctave];
             for (int k = 0; k < inside; k++)
@@ -320,8 +322,8 @@ public sealed class RandomizedQuantization : ICompressor
             for (; i + 16 <= n; i += 16)
             {
                 var x = Vector512.LoadUnsafe(ref xr, (nuint)i);
-                x = Vector512.ConditionalSelect(Vector512.Equals(x, x), x, Vector512<float>.Zero);
-                x = Vector512.MinNative(Vector512.MaxNative(x, negC5), c5);                // x is not NaN here
+                x = Vector512.ConditionalSelect(Vector512.Equals(x, x), Vector512.MaxNative(x, negC5), Vector512<float>.Zero);
+                x = Vector512.MinNative(x, c5);                                             // NaN → 0, then clipped
                 var p = (x + top5) * inverse5;                                               // 0 ≤ p ≤ m − 1
                 var j0 = Vector512.MinNative(Vector512.Floor(p), maxLow5);
                 var low = Vector512.LoadUnsafe(ref lr, (nuint)i);
@@ -329,7 +331,7 @@ public sealed class RandomizedQuantization : ICompressor
                 var zLow = Vector512.Min(Avx512CD.LeadingZeroCount(low), lastOctave);
                 var zHigh = Vector512.Min(Avx512CD.LeadingZeroCount(high), lastOctave);
                 var gLow = Avx512F.PermuteVar16x32x2(baseLo, zLow.AsInt32(), baseHi);
-                var gHigh = Avx512F.PermuteVar16x32x2(baseLo, zHigh.AsInt32(), baseHi);
+                var gHigh = Avx512F.PermuteVar16x32x2(baseLo1, zHigh.AsInt32(), baseHi1);       // 1 + G
                 for (int k = 0; k < inside; k++)
                 {
                     var cLo = candidates[2 * k];
@@ -338,7 +340,7 @@ public sealed class RandomizedQuantization : ICompressor
                     gHigh += Vector512.ConditionalSelect(Vector512.GreaterThan(Avx512F.PermuteVar16x32x2(cLo, zHigh, cHi), high).AsSingle(), Vector512<float>.One, Vector512<float>.Zero);
                 }
                 var lo = Vector512.MaxNative(j0 - gLow, Vector512<float>.Zero);
-                var hi = Vector512.MinNative(j0 + Vector512<float>.One + gHigh, last5);
+                var hi = Vector512.MinNative(j0 + gHigh, last5);
                 var up = Vector512.LessThan(Uniform(Vector512.LoadUnsafe(ref ur, (nuint)i)) * (hi - lo), p - lo);
                 Vector512.ConvertToInt32Native(Vector512.ConditionalSelect(up, hi, lo)).StoreUnsafe(ref outr, (nuint)i);
             }
