@@ -14,7 +14,7 @@ internal interface IChunkJob
 /// run on several threads for large vectors (<see cref="KernelParallelism"/>). Chunks are runs of
 /// <see cref="Length"/> entries (QSGD aligns them to its buckets) whose bounds depend only on the
 /// dimension and the codec's parameters; each stochastic chunk draws from its own stream
-/// (<see cref="Seed"/>), and reductions add per-chunk double partials in chunk order, so payloads
+/// (<see cref="Seed(ulong, int)"/>), and reductions add per-chunk double partials in chunk order, so payloads
 /// and decoded vectors are bit-identical whatever the thread count.
 /// </summary>
 /// <remarks>
@@ -35,6 +35,9 @@ internal static unsafe class CodecChunks
 
     /// <summary>The seed of chunk <paramref name="chunk"/>'s random stream, derived from the call's seed.</summary>
     public static ulong Seed(ulong seed, int chunk) => Rng.DeriveSeed(seed, (ulong)chunk);
+
+    /// <summary>The seed of chunk <paramref name="chunk"/>'s random stream number <paramref name="stream"/> (for codecs drawing from several).</summary>
+    public static ulong Seed(ulong seed, int chunk, int stream) => Rng.DeriveSeed(seed, (ulong)chunk, (ulong)stream);
 
     /// <summary>
     /// Runs <paramref name="job"/> for every chunk of a kernel over <paramref name="bytes"/> bytes of

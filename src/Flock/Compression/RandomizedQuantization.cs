@@ -28,10 +28,11 @@ namespace Flock.Compression;
 /// the walk stops at the always-kept ends. When every threshold is a multiple of 2^16 (q = 0.5
 /// with m ≤ 17, q = 0.75 with m ≤ 9, …) only the top 16 bits of a walk's uniform matter, and both
 /// walks take their 16 bits from one random word (the same distribution); with q = 1 or m = 2
-/// nothing can be dropped and the walks draw nothing. The rounding uniform has 24 bits. Randomness: the vector is
-/// cut into chunks of 64 Ki entries, each with its own sixteen xoshiro128** lanes seeded from (seed,
-/// node, round, "rqm", chunk) and drawn in blocks of 512 entries, so large vectors are encoded on
-/// several threads (<see cref="Flock.Tensors.KernelParallelism"/>) with the same bytes as on one.
+/// nothing can be dropped and the walks draw nothing. The rounding uniform has 24 bits.
+/// Randomness: the vector is cut into chunks of 64 Ki entries, each with two streams of sixteen
+/// xoshiro128** lanes (the walks', the rounding's) seeded from (seed, node, round, "rqm", chunk,
+/// stream) and drawn in blocks of 512 entries, so large vectors are encoded on several threads
+/// (<see cref="Flock.Tensors.KernelParallelism"/>) with the same bytes as on one.
 /// NaN entries are treated as 0.
 /// </para>
 /// <para>
@@ -220,7 +221,8 @@ public sealed class RandomizedQuantization : ICompressor
     {
         public void Run(int chunk)
         {
-            var rng = SimdRandom.FromSeed(CodecChunks.Seed(seed, chunk));
+            var walks = SimdRandom.FromSeed(CodecChunks.Seed(seed, chunk, 0));
+            var rounding = SimdRandom.FromSeed(CodecChunks.Seed(seed, chunk, 1));
             Span<uint> lowBits = stackalloc uint[Chunk];
             Span<uint> highBits = stackalloc uint[Chunk];
             Span<uint> uniformBits = stackalloc uint[Chunk];
@@ -234,38 +236,15 @@ public sealed class RandomizedQuantization : ICompressor
             for (int start = first; start < end; start += Chunk)
             {
                 int n = Math.Min(Chunk, end - start), n16 = (n + 15) & ~15;
-                if (owner._walkWords == 2)
+                if (owner._walkWords == 0) rounding.Fill(uniformBits[..n16]);
+                else
                 {
-                    rng.Fill(lowBits[..n16]);
-                    rng.Fill(highBits[..n16]);
+                    SimdRandom.Fill(ref walks, lowBits[..n16], ref rounding, uniformBits[..n16]);
+                    if (owner._walkWords == 2) walks.Fill(highBits[..n16]);
                 }
-                else if (owner._walkWords == 1)
-                {
-                    rng.Fill(lowBits[..n16]);
-                    SplitWalkWords(lowBits[..n16], highBits);
-                }
-                rng.Fill(uniformBits[..n16]);
-                owner.QuantizeChunk(new ReadOnlySpan<float>(x + start, n), lowBits, highBits, uniformBits, levels);
+                owner.QuantizeChunk(new ReadOnlySpan<float>(x + start, n), lowBits, owner._walkWords == 1 ? lowBits : highBits, uniformBits, levels);
                 Pack(levels[..n], bits, new Span<byte>(codes + (long)start * bits / 8, (n * bits + 7) / 8));
             }
-        }
-    }
-
-    /// <summary>
-    /// One word per entry for both walks: the high half is the low walk's 16 bits (w &amp; 0xFFFF0000,
-    /// in place) and the low half the high walk's (w &lt;&lt; 16). Exact when every threshold is a
-    /// multiple of 2^16: then t &gt; u depends only on u's top 16 bits.
-    /// </summary>
-    private static void SplitWalkWords(Span<uint> words, Span<uint> high)
-    {
-        ref uint w = ref MemoryMarshal.GetReference(words);
-        ref uint h = ref MemoryMarshal.GetReference(high);
-        var mask = Vector256.Create(0xFFFF0000u);
-        for (int i = 0; i < words.Length; i += 8)
-        {
-            var v = Vector256.LoadUnsafe(ref w, (nuint)i);
-            (v << 16).StoreUnsafe(ref h, (nuint)i);
-            (v & mask).StoreUnsafe(ref w, (nuint)i);
         }
     }
 
@@ -280,6 +259,14 @@ public sealed class RandomizedQuantization : ICompressor
     private void QuantizeChunk(ReadOnlySpan<float> input, ReadOnlySpan<uint> lowBits, ReadOnlySpan<uint> highBits, ReadOnlySpan<uint> uniformBits, Span<int> levels)
     {
         int n = input.Length;
+        // One word for both walks (_walkWords = 1, highBits is lowBits): the low walk's uniform is
+        // w & 0xFFFF0000 and the high walk's w << 16, exact when every threshold is a multiple of
+        // 2^16 (then t > u depends only on u's top 16 bits). Otherwise the words are used as drawn.
+        bool shared = _walkWords == 1;
+        int highShift = shared ? 16 : 0;
+        uint lowMask = shared ? 0xFFFF0000u : uint.MaxValue;
+        var lowMask5 = Vector512.Create(lowMask);
+        var lowMask8 = Vector256.Create(lowMask);
         ReadOnlySpan<int> thresholds = _dropThresholds;
         int unconditional = _unconditional;
         float top = ClipBound + Extension;
@@ -326,8 +313,8 @@ public sealed class RandomizedQuantization : ICompressor
                 x = Vector512.MinNative(x, c5);                                             // NaN → 0, then clipped
                 var p = (x + top5) * inverse5;                                               // 0 ≤ p ≤ m − 1
                 var j0 = Vector512.MinNative(Vector512.Floor(p), maxLow5);
-                var low = Vector512.LoadUnsafe(ref lr, (nuint)i);
-                var high = Vector512.LoadUnsafe(ref hr, (nuint)i);
+                var low = Vector512.LoadUnsafe(ref lr, (nuint)i) & lowMask5;
+                var high = Vector512.LoadUnsafe(ref hr, (nuint)i) << highShift;
                 var zLow = Vector512.Min(Avx512CD.LeadingZeroCount(low), lastOctave);
                 var zHigh = Vector512.Min(Avx512CD.LeadingZeroCount(high), lastOctave);
                 var gLow = Avx512F.PermuteVar16x32x2(baseLo, zLow.AsInt32(), baseHi);
@@ -361,8 +348,8 @@ public sealed class RandomizedQuantization : ICompressor
                 x = Vector512.MinNative(Vector512.MaxNative(x, -c5), c5);                // x is not NaN here
                 var p = (x + top5) * inverse5;
                 var j0 = Vector512.Min(Vector512.ConvertToInt32Native(p), maxLow5);    // 0 ≤ p ≤ m − 1: truncation is the floor
-                var low = Vector512.LoadUnsafe(ref lr, (nuint)i).AsInt32() ^ flip5;
-                var high = Vector512.LoadUnsafe(ref hr, (nuint)i).AsInt32() ^ flip5;
+                var low = (Vector512.LoadUnsafe(ref lr, (nuint)i) & lowMask5).AsInt32() ^ flip5;
+                var high = (Vector512.LoadUnsafe(ref hr, (nuint)i) << highShift).AsInt32() ^ flip5;
                 var gLow = Vector512<int>.Zero;
                 var gHigh = Vector512<int>.Zero;
                 int g = 1;
@@ -406,8 +393,8 @@ public sealed class RandomizedQuantization : ICompressor
             // uniforms are compared as signed ints after flipping the top bit. The first
             // `unconditional` comparisons run without a data-dependent branch (a lane survives them
             // with probability ≤ 1/256), the rest only while some lane is still walking.
-            var low = Vector256.LoadUnsafe(ref lr, (nuint)i).AsInt32() ^ flip;
-            var high = Vector256.LoadUnsafe(ref hr, (nuint)i).AsInt32() ^ flip;
+            var low = (Vector256.LoadUnsafe(ref lr, (nuint)i) & lowMask8).AsInt32() ^ flip;
+            var high = (Vector256.LoadUnsafe(ref hr, (nuint)i) << highShift).AsInt32() ^ flip;
             var gLow = Vector256<int>.Zero;
             var gHigh = Vector256<int>.Zero;
             int g = 1;
