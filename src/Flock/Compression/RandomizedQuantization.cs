@@ -267,6 +267,7 @@ public sealed class RandomizedQuantization : ICompressor
         uint lowMask = shared ? 0xFFFF0000u : uint.MaxValue;
         var lowMask5 = Vector512.Create(lowMask);
         var lowMask8 = Vector256.Create(lowMask);
+        var shiftCount = Vector128.CreateScalar((uint)highShift);                  // a count register, hoisted
         ReadOnlySpan<int> thresholds = _dropThresholds;
         int unconditional = _unconditional;
         float top = ClipBound + Extension;
@@ -293,7 +294,6 @@ public sealed class RandomizedQuantization : ICompressor
             var top5 = Vector512.Create(top);
             var inverse5 = Vector512.Create((Levels - 1) / (2 * top));
             var last5 = Vector512.Create((float)(Levels - 1));
-            var maxLow5 = Vector512.Create((float)(Levels - 2));
             var lastOctave = Vector512.Create(31u);
             var baseLo = Vector512.ConvertToSingle(Vector512.Create((ReadOnlySpan<uint>)octaves[0].AsSpan(0, 16)).AsInt32());
             var baseHi = Vector512.ConvertToSingle(Vector512.Create((ReadOnlySpan<uint>)octaves[0].AsSpan(16, 16)).AsInt32());
@@ -312,9 +312,11 @@ public sealed class RandomizedQuantization : ICompressor
                 x = Vector512.ConditionalSelect(Vector512.Equals(x, x), Vector512.MaxNative(x, negC5), Vector512<float>.Zero);
                 x = Vector512.MinNative(x, c5);                                             // NaN → 0, then clipped
                 var p = (x + top5) * inverse5;                                               // 0 ≤ p ≤ m − 1
-                var j0 = Vector512.MinNative(Vector512.Floor(p), maxLow5);
+                // No cap at m − 2: where ⌊p⌋ = m − 1 (x = c) the walk up is capped at m − 1 and the
+                // rounding goes up (p − lo ≥ hi − lo), the index m − 1 either way.
+                var j0 = Vector512.Floor(p);
                 var low = Vector512.LoadUnsafe(ref lr, (nuint)i) & lowMask5;
-                var high = Vector512.LoadUnsafe(ref hr, (nuint)i) << highShift;
+                var high = Avx512F.ShiftLeftLogical(Vector512.LoadUnsafe(ref hr, (nuint)i), shiftCount);
                 var zLow = Vector512.Min(Avx512CD.LeadingZeroCount(low), lastOctave);
                 var zHigh = Vector512.Min(Avx512CD.LeadingZeroCount(high), lastOctave);
                 var gLow = Avx512F.PermuteVar16x32x2(baseLo, zLow.AsInt32(), baseHi);
