@@ -252,9 +252,10 @@ public sealed class RandomizedQuantization : ICompressor
     private const int Chunk = 512;
 
     /// <summary>
-    /// Level indices of up to <see cref="Chunk"/> entries, given two 32-bit uniforms per entry for
-    /// the walks and one float uniform for the rounding. Entries past the chunk's end (up to the
-    /// next multiple of 8) get index 0.
+    /// Level indices of up to <see cref="Chunk"/> entries, given a random word per entry for each
+    /// walk (the same words for both when one word serves both walks) and one for the rounding
+    /// (its uniform is (w &gt;&gt; 8)·2^−24). Entries past the chunk's end (up to the next multiple of 8)
+    /// get index 0.
     /// </summary>
     private void QuantizeChunk(ReadOnlySpan<float> input, ReadOnlySpan<uint> lowBits, ReadOnlySpan<uint> highBits, ReadOnlySpan<uint> uniformBits, Span<int> levels)
     {
@@ -311,7 +312,7 @@ public sealed class RandomizedQuantization : ICompressor
                 var x = Vector512.LoadUnsafe(ref xr, (nuint)i);
                 x = Vector512.ConditionalSelect(Vector512.Equals(x, x), Vector512.MaxNative(x, negC5), Vector512<float>.Zero);
                 x = Vector512.MinNative(x, c5);                                             // NaN → 0, then clipped
-                var p = (x + top5) * inverse5;                                               // 0 ≤ p ≤ m − 1
+                var p = (x + top5) * inverse5;                                               // 0 ≤ p ≲ m − 1
                 // No cap at m − 2: where ⌊p⌋ = m − 1 (x = c) the walk up is capped at m − 1 and the
                 // rounding goes up (p − lo ≥ hi − lo), the index m − 1 either way.
                 var j0 = Vector512.Floor(p);
