@@ -151,6 +151,31 @@ internal static class BitPacking
         }
     }
 
+    /// <summary>
+    /// Packs 64 codes (bytes, each &lt; 2^bits, bits ∈ {2, 4, 8}) into 8·bits bytes at
+    /// <paramref name="destination"/> (AVX-512BW only; the caller checks the room), the same bytes
+    /// as two <see cref="Store32"/> calls.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store64(Vector512<byte> codes, int bits, ref byte destination)
+    {
+        if (bits == 8)
+        {
+            codes.StoreUnsafe(ref destination);
+        }
+        else if (bits == 4)
+        {
+            var w = codes.AsUInt16();
+            Avx512BW.ConvertToVector256Byte((w & Vector512.Create((ushort)0x000F)) | ((w >> 4) & Vector512.Create((ushort)0x00F0))).StoreUnsafe(ref destination);
+        }
+        else
+        {
+            var u = codes.AsUInt32();
+            var p = (u & Vector512.Create(3u)) | ((u >> 6) & Vector512.Create(0xCu)) | ((u >> 12) & Vector512.Create(0x30u)) | ((u >> 18) & Vector512.Create(0xC0u));
+            Avx512F.ConvertToVector128Byte(p).StoreUnsafe(ref destination);
+        }
+    }
+
     /// <summary>Unpacks 32 codes written by <see cref="Store32"/> (bits ∈ {2, 4, 8}) into 32 bytes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<byte> Load32(ReadOnlySpan<byte> source, int bits)
@@ -166,6 +191,99 @@ internal static class BitPacking
         }
         var b = FromBytes(Unsafe.ReadUnaligned<ulong>(ref src)).AsUInt32();
         return ((b & Vector256.Create(3u)) | ((b << 6) & Vector256.Create(0x300u)) | ((b << 12) & Vector256.Create(0x30000u)) | ((b << 18) & Vector256.Create(0x3000000u))).AsByte();
+    }
+
+    /// <summary>Unpacks 64 codes written by <see cref="Store64"/> (AVX-512BW only; the caller checks that 8·bits bytes are readable).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Load64(ref readonly byte source, int bits)
+    {
+        if (bits == 8) return Vector512.LoadUnsafe(in source);
+        if (bits == 4)
+        {
+            var w = Avx512BW.ConvertToVector512UInt16(Vector256.LoadUnsafe(in source));
+            return ((w & Vector512.Create((ushort)0x000F)) | ((w << 4) & Vector512.Create((ushort)0x0F00))).AsByte();
+        }
+        var b = Avx512F.ConvertToVector512UInt32(Vector128.LoadUnsafe(in source));
+        return ((b & Vector512.Create(3u)) | ((b << 6) & Vector512.Create(0x300u)) | ((b << 12) & Vector512.Create(0x30000u)) | ((b << 18) & Vector512.Create(0x3000000u))).AsByte();
+    }
+
+    /// <summary>
+    /// Whether a code packed in <paramref name="codes"/> at <paramref name="bits"/> bits (1, 2, 4, 8
+    /// or 16, least significant first) is above <paramref name="limit"/>, padding codes included.
+    /// </summary>
+    public static bool AnyAbove(ReadOnlySpan<byte> codes, int limit, int bits)
+    {
+        if (limit >= (1 << bits) - 1) return false;                    // every code fits
+        if (bits == 16) return AnyAbove16(MemoryMarshal.Cast<byte, ushort>(codes), (ushort)limit);
+        if (bits == 1 || (bits == 2 && limit < 2))
+        {
+            foreach (byte v in codes)
+                for (int k = 0; k < 8; k += bits)
+                    if (((v >> k) & ((1 << bits) - 1)) > limit) return true;
+            return false;
+        }
+        // bits = 2 with limit 2 (only code 3 is above), 4 or 8.
+        int i = 0, n = codes.Length;
+        ref byte r = ref MemoryMarshal.GetReference(codes);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vlimit = Vector512.Create((byte)limit);
+            var low = Vector512.Create((byte)0x0F);
+            var pairs = Vector512.Create((byte)0x55);
+            var bad = Vector512<byte>.Zero;
+            for (; i <= n - 64; i += 64)
+            {
+                var v = Vector512.LoadUnsafe(ref r, (nuint)i);
+                bad |= bits switch
+                {
+                    8 => Vector512.GreaterThan(v, vlimit),
+                    4 => Vector512.GreaterThan(v & low, vlimit) | Vector512.GreaterThan(v >>> 4, vlimit),
+                    _ => v & (v >>> 1) & pairs,
+                };
+            }
+            if (bad != Vector512<byte>.Zero) return true;
+        }
+        {
+            var vlimit = Vector256.Create((byte)limit);
+            var low = Vector256.Create((byte)0x0F);
+            var pairs = Vector256.Create((byte)0x55);
+            var bad = Vector256<byte>.Zero;
+            for (; i <= n - 32; i += 32)
+            {
+                var v = Vector256.LoadUnsafe(ref r, (nuint)i);
+                bad |= bits switch
+                {
+                    8 => Vector256.GreaterThan(v, vlimit),
+                    4 => Vector256.GreaterThan(v & low, vlimit) | Vector256.GreaterThan(v >>> 4, vlimit),
+                    _ => v & (v >>> 1) & pairs,
+                };
+            }
+            if (bad != Vector256<byte>.Zero) return true;
+        }
+        for (; i < n; i++)
+        {
+            int v = codes[i];
+            bool above = bits switch
+            {
+                8 => v > limit,
+                4 => (v & 0x0F) > limit || (v >> 4) > limit,
+                _ => (v & (v >> 1) & 0x55) != 0,
+            };
+            if (above) return true;
+        }
+        return false;
+    }
+
+    private static bool AnyAbove16(ReadOnlySpan<ushort> codes, ushort limit)
+    {
+        int i = 0, n = codes.Length;
+        ref ushort r = ref MemoryMarshal.GetReference(codes);
+        var vlimit = Vector256.Create(limit);
+        var bad = Vector256<ushort>.Zero;
+        for (; i <= n - 16; i += 16) bad |= Vector256.GreaterThan(Vector256.LoadUnsafe(ref r, (nuint)i), vlimit);
+        if (bad != Vector256<ushort>.Zero) return true;
+        for (; i < n; i++) if (codes[i] > limit) return true;
+        return false;
     }
 
     /// <summary>Reads <paramref name="count"/> (≤ 8) little-endian bytes as a ulong, zero-padded.</summary>

@@ -1,11 +1,10 @@
-using System.Runtime.InteropServices;
-
 namespace Flock.Compression;
 
 /// <summary>
 /// No compression: the vector as d little-endian float32 values after the header (payload length
 /// 6 + 4·d). The exact baseline every compressor is compared against. Values are passed through
-/// bit for bit, NaN and infinities included. Stateless.
+/// bit for bit, NaN and infinities included. Stateless. Large vectors are copied on several threads
+/// (<see cref="Flock.Tensors.KernelParallelism"/>).
 /// </summary>
 public sealed class Identity : ICompressor
 {
@@ -33,11 +32,13 @@ public sealed class Identity : ICompressor
         CompressorCheck.Length(PayloadHeader.Length + 4L * CompressorCheck.Dimension(dimension), dimension, "payload");
 
     /// <inheritdoc />
-    public int Encode(ReadOnlySpan<float> input, Span<float> state, Span<byte> destination, in CompressionContext context)
+    public unsafe int Encode(ReadOnlySpan<float> input, Span<float> state, Span<byte> destination, in CompressionContext context)
     {
         CompressorCheck.EncodeArguments(this, input, state, destination);
         int pos = Payload.WriteHeader(destination, CodecId.Identity, input.Length);
-        MemoryMarshal.AsBytes(input).CopyTo(destination[pos..]);
+        fixed (float* x = input)
+        fixed (byte* dst = destination)
+            CodecChunks.Copy((byte*)x, dst + pos, 4L * input.Length);
         return pos + 4 * input.Length;
     }
 
@@ -47,13 +48,16 @@ public sealed class Identity : ICompressor
     /// <inheritdoc />
     public void DecodeAdd(ReadOnlySpan<byte> payload, Span<float> accumulator, float scale) => DecodeCore(payload, accumulator, scale, accumulate: true);
 
-    internal static void DecodeCore(ReadOnlySpan<byte> payload, Span<float> output, float scale, bool accumulate)
+    internal static unsafe void DecodeCore(ReadOnlySpan<byte> payload, Span<float> output, float scale, bool accumulate)
     {
         var reader = Payload.OpenForDecode(payload, CodecId.Identity, output.Length);
         var bytes = reader.ReadBytes(4L * output.Length, "values");
         reader.End();
-        var values = MemoryMarshal.Cast<byte, float>(bytes);
-        if (accumulate) Kernels.AddScaled(output, values, scale);
-        else values.CopyTo(output);
+        fixed (byte* v = bytes)
+        fixed (float* o = output)
+        {
+            if (accumulate) CodecChunks.AddScaled(o, (float*)v, output.Length, scale);
+            else CodecChunks.Copy(v, (byte*)o, bytes.Length);
+        }
     }
 }

