@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Flock.Tensors;
 
 namespace Flock.Compression;
 
@@ -187,15 +188,62 @@ public sealed class CountSketch : ICompressor
         if (blocks > 1) writer.WriteInt32(System.Numerics.BitOperations.Log2((uint)BlockLength));
         writer.WriteInt32(s);
         var sketch = MemoryMarshal.Cast<byte, float>(destination.Slice(writer.Position, 4 * s));
-        sketch.Clear();
-        int b = blocks > 1 ? BlockLength : Math.Max(d, 1);
-        for (int block = 0; block < blocks; block++)
+        int chunks = blocks > 1 ? ChunkCount(blocks, BlockLength) : 1;
+        if (KernelParallelism.UseThreads(4L * d, chunks)) ScatterThreaded(seed, input, sketch, BlockLength, blocks, chunks);
+        else
+            for (int c = 0; c < chunks; c++) ScatterChunk(seed, input, sketch, BlockLength, blocks, c);
+        return writer.Position + 4 * s;
+    }
+
+    /// <summary>Entries per chunk of the threaded encode and decode (whole blocks: ⌈2^16/B⌉ of them).</summary>
+    private const int ChunkEntries = 1 << 16;
+
+    /// <summary>Blocks per chunk for a block length.</summary>
+    private static int BlocksPerChunk(int blockLength) => Math.Max(1, ChunkEntries / blockLength);
+
+    /// <summary>Number of chunks of whole blocks (a partition that depends only on the problem, not on the thread count).</summary>
+    private static int ChunkCount(int blocks, int blockLength)
+    {
+        int g = BlocksPerChunk(blockLength);
+        return (blocks + g - 1) / g;
+    }
+
+    /// <summary>
+    /// Clears the bucket segments of the blocks of chunk <paramref name="chunk"/> and scatters their
+    /// entries (one chunk covers everything when the buckets are global). Chunks own disjoint
+    /// segments, and each segment is summed in entry order, so the sketch does not depend on how
+    /// chunks are spread over threads.
+    /// </summary>
+    private static void ScatterChunk(ulong seed, ReadOnlySpan<float> input, Span<float> sketch, int blockLength, int blocks, int chunk)
+    {
+        int d = input.Length, s = sketch.Length;
+        if (blocks == 1)
         {
-            var (segStart, segLength) = blocks > 1 ? SegmentOf(s, blocks, block) : (0, s);
-            int start = block * b, len = Math.Min(b, d - start);
+            sketch.Clear();
+            Scatter(seed, 0, input, sketch);
+            return;
+        }
+        int g = BlocksPerChunk(blockLength), first = chunk * g, last = Math.Min(blocks, first + g);
+        int segFrom = SegmentOf(s, blocks, first).Start, segTo = last == blocks ? s : SegmentOf(s, blocks, last).Start;
+        sketch[segFrom..segTo].Clear();
+        for (int block = first; block < last; block++)
+        {
+            var (segStart, segLength) = SegmentOf(s, blocks, block);
+            int start = block * blockLength, len = Math.Min(blockLength, d - start);
             Scatter(seed, start, input.Slice(start, len), sketch.Slice(segStart, segLength));
         }
-        return writer.Position + 4 * s;
+    }
+
+    /// <summary><see cref="ScatterChunk"/> over every chunk on several threads (<see cref="KernelParallelism"/>).</summary>
+    private static unsafe void ScatterThreaded(ulong seed, ReadOnlySpan<float> input, Span<float> sketch, int blockLength, int blocks, int chunks)
+    {
+        int d = input.Length, s = sketch.Length;
+        fixed (float* xp = input)
+        fixed (float* sp = sketch)
+        {
+            nint x = (nint)xp, sk = (nint)sp;
+            KernelParallelism.For(chunks, 4L * d, c => ScatterChunk(seed, new ReadOnlySpan<float>((float*)x, d), new Span<float>((float*)sk, s), blockLength, blocks, c));
+        }
     }
 
     /// <summary>Adds σ(i)·x[i] to bucket h(i) of <paramref name="sketch"/> for entries first … first + x.Length − 1.</summary>
@@ -324,11 +372,45 @@ public sealed class CountSketch : ICompressor
         if (blocked && s < blocks) throw reader.Error("size", $"s = {s} buckets is fewer than the {blocks} blocks of {blockLength} entries.");
         var sketch = MemoryMarshal.Cast<byte, float>(reader.ReadBytes(4L * s, "buckets"));
         reader.End();
-        for (int block = 0; block < blocks; block++)
+        int chunks = blocked ? ChunkCount(blocks, blockLength) : (d + ChunkEntries - 1) / ChunkEntries;
+        if (KernelParallelism.UseThreads(4L * d, chunks)) GatherThreaded(seed, sketch, output, blocked ? blockLength : 0, blocks, chunks, scale, accumulate);
+        else if (blocked)
+            for (int c = 0; c < chunks; c++) GatherChunk(seed, sketch, output, blockLength, blocks, c, scale, accumulate);
+        else GatherBlock(seed, 0, sketch, output, scale, accumulate);
+    }
+
+    /// <summary>
+    /// De-sketches the entries of chunk <paramref name="chunk"/>: whole blocks of a blocked sketch
+    /// (<paramref name="blockLength"/> &gt; 0), or <see cref="ChunkEntries"/> entries of a global one.
+    /// Every entry is computed on its own, so the output does not depend on the chunking.
+    /// </summary>
+    private static void GatherChunk(ulong seed, ReadOnlySpan<float> sketch, Span<float> output, int blockLength, int blocks, int chunk, float scale, bool accumulate)
+    {
+        int d = output.Length, s = sketch.Length;
+        if (blockLength == 0)
         {
-            var (segStart, segLength) = blocked ? SegmentOf(s, blocks, block) : (0, s);
+            int start = chunk * ChunkEntries, len = Math.Min(ChunkEntries, d - start);
+            GatherBlock(seed, start, sketch, output.Slice(start, len), scale, accumulate);
+            return;
+        }
+        int g = BlocksPerChunk(blockLength), first = chunk * g, last = Math.Min(blocks, first + g);
+        for (int block = first; block < last; block++)
+        {
+            var (segStart, segLength) = SegmentOf(s, blocks, block);
             int start = block * blockLength, len = Math.Min(blockLength, d - start);
             GatherBlock(seed, start, sketch.Slice(segStart, segLength), output.Slice(start, len), scale, accumulate);
+        }
+    }
+
+    /// <summary><see cref="GatherChunk"/> over every chunk on several threads (<see cref="KernelParallelism"/>).</summary>
+    private static unsafe void GatherThreaded(ulong seed, ReadOnlySpan<float> sketch, Span<float> output, int blockLength, int blocks, int chunks, float scale, bool accumulate)
+    {
+        int d = output.Length, s = sketch.Length;
+        fixed (float* sp = sketch)
+        fixed (float* op = output)
+        {
+            nint sk = (nint)sp, o = (nint)op;
+            KernelParallelism.For(chunks, 4L * d, c => GatherChunk(seed, new ReadOnlySpan<float>((float*)sk, s), new Span<float>((float*)o, d), blockLength, blocks, c, scale, accumulate));
         }
     }
 

@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Flock.Tensors;
 
 namespace Flock.Compression;
 
@@ -36,7 +38,17 @@ internal static class SparseFormat
     /// Writes a sparse payload for strictly increasing <paramref name="indices"/> with values
     /// <c>source[idx]·scale</c> (exactly <c>source[idx]</c> when the scale is 1). Returns its length.
     /// </summary>
-    public static int Write(Span<byte> destination, CodecId codec, int dimension, ReadOnlySpan<int> indices, ReadOnlySpan<float> source, float scale)
+    public static int Write(Span<byte> destination, CodecId codec, int dimension, ReadOnlySpan<int> indices, ReadOnlySpan<float> source, float scale) =>
+        Write(destination, codec, dimension, indices, source, scale, gather: true);
+
+    /// <summary>Writes a sparse payload for strictly increasing <paramref name="indices"/> with the given <paramref name="values"/> (one per index). Returns its length.</summary>
+    public static int WriteValues(Span<byte> destination, CodecId codec, int dimension, ReadOnlySpan<int> indices, ReadOnlySpan<float> values)
+    {
+        if (values.Length != indices.Length) throw new ArgumentException($"{values.Length} values for {indices.Length} indices.", nameof(values));
+        return Write(destination, codec, dimension, indices, values, 1f, gather: false);
+    }
+
+    private static int Write(Span<byte> destination, CodecId codec, int dimension, ReadOnlySpan<int> indices, ReadOnlySpan<float> source, float scale, bool gather)
     {
         int k = indices.Length;
         long varintBytes = 0;
@@ -54,7 +66,8 @@ internal static class SparseFormat
         pos += 4;
         var values = MemoryMarshal.Cast<byte, float>(destination.Slice(pos, 4 * k));
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Flock's payload codecs need a little-endian machine.");
-        if (scale == 1f) for (int j = 0; j < k; j++) values[j] = source[indices[j]];
+        if (!gather) source.CopyTo(values);
+        else if (scale == 1f) for (int j = 0; j < k; j++) values[j] = source[indices[j]];
         else for (int j = 0; j < k; j++) values[j] = source[indices[j]] * scale;
         pos += 4 * k;
         if (format == BitmapFormat)
@@ -95,8 +108,23 @@ internal static class SparseFormat
         var valueBytes = reader.ReadBytes(4L * k, "values");
         var values = MemoryMarshal.Cast<byte, float>(valueBytes);
         var indexBytes = payload[reader.Position..];
-        if (format == BitmapFormat) ValidateBitmap(ref reader, indexBytes, d, k);
-        else ValidateVarints(ref reader, indexBytes, d, k);
+        int chunks = (d + ChunkLength - 1) / ChunkLength;
+        // Threads pay off only for large payloads: the work is proportional to the payload (plus a clear).
+        int[]? marks = KernelParallelism.UseThreads(payload.Length, chunks) ? ArrayPool<int>.Shared.Rent(3 * chunks) : null;
+        try
+        {
+            if (format == BitmapFormat) ValidateBitmap(ref reader, indexBytes, d, k, marks);
+            else ValidateVarints(ref reader, indexBytes, d, k, marks);
+            if (marks is not null)
+            {
+                DecodeThreaded(indexBytes, format, values, output, chunks, marks, scale, accumulate);
+                return;
+            }
+        }
+        finally
+        {
+            if (marks is not null) ArrayPool<int>.Shared.Return(marks);
+        }
 
         // Validated: now write.
         if (!accumulate) output.Clear();
@@ -129,6 +157,62 @@ internal static class SparseFormat
         }
     }
 
+    /// <summary>Coordinates per chunk of the threaded decode (a multiple of 64: whole bitmap words).</summary>
+    private const int ChunkLength = 1 << 16;
+
+    /// <summary>
+    /// Writes (or accumulates) a validated payload chunk by chunk on several threads: chunk c clears
+    /// and fills coordinates [c·L, (c+1)·L), starting from the entry recorded for it during validation
+    /// (<paramref name="marks"/>: per chunk, the first value's number, and for varints the byte offset of
+    /// its varint and the index before it). Every coordinate gets the value it gets on one thread.
+    /// </summary>
+    private static unsafe void DecodeThreaded(ReadOnlySpan<byte> indexBytes, byte format, ReadOnlySpan<float> values, Span<float> output, int chunks, int[] marks, float scale, bool accumulate)
+    {
+        int d = output.Length, k = values.Length, nb = indexBytes.Length;
+        fixed (byte* ip = indexBytes)
+        fixed (float* vp = values)
+        fixed (float* op = output)
+        {
+            nint ib = (nint)ip, vb = (nint)vp, ob = (nint)op;
+            KernelParallelism.For(chunks, 4L * d, c =>
+            {
+                int start = c * ChunkLength, end = Math.Min(d, start + ChunkLength);
+                var outChunk = new Span<float>((float*)ob, d);
+                if (!accumulate) outChunk[start..end].Clear();
+                ref float o = ref MemoryMarshal.GetReference(outChunk);
+                var bytes = new ReadOnlySpan<byte>((byte*)ib, nb);
+                var vals = new ReadOnlySpan<float>((float*)vb, k);
+                int j = marks[3 * c];
+                if (format == BitmapFormat)
+                {
+                    for (int w = start >> 6, last = (end - 1) >> 6; w <= last; w++)
+                    {
+                        ulong bits = ReadWord(bytes, w);
+                        while (bits != 0)
+                        {
+                            Put(ref o, (w << 6) + BitOperations.TrailingZeroCount(bits), vals[j++], scale, accumulate);
+                            bits &= bits - 1;
+                        }
+                    }
+                }
+                else
+                {
+                    int pos = marks[3 * c + 1];
+                    long idx = marks[3 * c + 2];
+                    for (; j < k; j++)
+                    {
+                        int at = pos;
+                        long next = idx + ReadVarint(bytes, ref at) + 1L;
+                        if (next >= end) break;
+                        Put(ref o, (int)next, vals[j], scale, accumulate);
+                        idx = next;
+                        pos = at;
+                    }
+                }
+            });
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Put(ref float output, int index, float value, float scale, bool accumulate)
     {
@@ -146,7 +230,8 @@ internal static class SparseFormat
         return word;
     }
 
-    private static void ValidateBitmap(ref PayloadReader reader, ReadOnlySpan<byte> bitmap, int d, int k)
+    /// <summary>Checks a bitmap; with <paramref name="marks"/>, records per decode chunk the number of bits set before it (at 3·chunk).</summary>
+    private static void ValidateBitmap(ref PayloadReader reader, ReadOnlySpan<byte> bitmap, int d, int k, int[]? marks)
     {
         long expected = (d + 7L) / 8;
         if (bitmap.Length != expected)
@@ -155,20 +240,33 @@ internal static class SparseFormat
                 : $"{bitmap.Length - expected} unexpected trailing byte(s) after the {expected}-byte bitmap.");
         long set = 0;
         int words = bitmap.Length >> 3, i = 0;
-        for (int w = 0; w < words; w++, i += 8) set += BitOperations.PopCount(BinaryPrimitives.ReadUInt64LittleEndian(bitmap[i..]));
+        const int WordsPerChunk = ChunkLength / 64;
+        for (int w = 0; w < words; w++, i += 8)
+        {
+            if (marks is not null && w % WordsPerChunk == 0) marks[3 * (w / WordsPerChunk)] = (int)Math.Min(set, int.MaxValue);
+            set += BitOperations.PopCount(BinaryPrimitives.ReadUInt64LittleEndian(bitmap[i..]));
+        }
+        if (marks is not null)
+            for (int c = (words + WordsPerChunk - 1) / WordsPerChunk; c < (d + ChunkLength - 1) / ChunkLength; c++) marks[3 * c] = (int)Math.Min(set, int.MaxValue);
         for (; i < bitmap.Length; i++) set += BitOperations.PopCount((uint)bitmap[i]);
         if ((d & 7) != 0 && (bitmap[^1] >> (d & 7)) != 0)
             throw reader.Error("bitmap", $"padding bits after entry {d - 1} are set (last byte 0x{bitmap[^1]:X2}): index out of range [0, {d}).");
         if (set != k) throw reader.Error("bitmap", $"{set} bit(s) set but the count is {k}.");
     }
 
-    private static void ValidateVarints(ref PayloadReader reader, ReadOnlySpan<byte> bytes, int d, int k)
+    /// <summary>
+    /// Checks the index varints; with <paramref name="marks"/>, records per decode chunk its first
+    /// entry j (the first index at or past the chunk's start), the offset of that entry's varint and
+    /// the index before it (−1 for the first), at 3·chunk, 3·chunk + 1 and 3·chunk + 2.
+    /// </summary>
+    private static void ValidateVarints(ref PayloadReader reader, ReadOnlySpan<byte> bytes, int d, int k, int[]? marks)
     {
-        int pos = 0;
+        int pos = 0, chunk = 0, chunks = (d + ChunkLength - 1) / ChunkLength;
         long idx = -1;
         for (int j = 0; j < k; j++)
         {
             int start = pos;
+            long before = idx;
             uint gap = 0;
             int shift = 0;
             while (true)
@@ -189,9 +287,20 @@ internal static class SparseFormat
             }
             idx += gap + 1L;
             if (idx >= d) throw reader.Error($"index {j}", $"index {idx} is out of range [0, {d}).");
+            if (marks is not null)
+                for (; chunk < chunks && idx >= (long)chunk * ChunkLength; chunk++) Mark(marks, chunk, j, start, before);
         }
+        if (marks is not null)
+            for (; chunk < chunks; chunk++) Mark(marks, chunk, k, pos, idx);
         if (pos != bytes.Length)
             throw reader.Error("length", $"{bytes.Length - pos} unexpected trailing byte(s) after the {k} index varints.");
+    }
+
+    private static void Mark(int[] marks, int chunk, int entry, int offset, long before)
+    {
+        marks[3 * chunk] = entry;
+        marks[3 * chunk + 1] = offset;
+        marks[3 * chunk + 2] = (int)before;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -86,14 +86,17 @@ public sealed class TopK : ICompressor
         CompressorCheck.EncodeArguments(this, input, state, destination);
         int k = Count(input.Length);
         int[] indices = ArrayPool<int>.Shared.Rent(Math.Max(k, 1));
+        float[] values = ArrayPool<float>.Shared.Rent(Math.Max(k, 1));
         try
         {
-            int n = Selection.TopK(input, k, context.CreateRng("top-k"), indices);
-            return SparseFormat.Write(destination, CodecId.TopK, input.Length, indices.AsSpan(0, n), input, 1f);
+            // The selection hands back the kept entries too (collected with their indices).
+            int n = Selection.TopK(input, k, context.CreateRng("top-k"), indices, values);
+            return SparseFormat.WriteValues(destination, CodecId.TopK, input.Length, indices.AsSpan(0, n), values.AsSpan(0, n));
         }
         finally
         {
             ArrayPool<int>.Shared.Return(indices);
+            ArrayPool<float>.Shared.Return(values);
         }
     }
 
