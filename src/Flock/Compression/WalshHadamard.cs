@@ -92,9 +92,10 @@ public static class WalshHadamard
     }
 
     /// <summary>
-    /// The levels with strides from <paramref name="firstStride"/> up to total/2, on columns
-    /// [0, <paramref name="columns"/>) of each row group (or all of each stride when
-    /// <paramref name="columnsAreStride"/>).
+    /// The levels with strides from <paramref name="firstStride"/> up to total/2: on all of each
+    /// stride when <paramref name="columnsAreStride"/>, else on columns [0, <paramref name="columns"/>)
+    /// of every row of the (total/firstStride)×firstStride row-major view (a butterfly of stride h
+    /// pairs row i with row i + h/firstStride, for each of the h/firstStride rows of a half group).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Levels(ref float p, int total, int firstStride, int columns, bool columnsAreStride)
@@ -102,20 +103,23 @@ public static class WalshHadamard
         int h = firstStride;
         while (h < total)
         {
-            int cols = columnsAreStride ? h : columns;
+            int cols = columnsAreStride ? h : columns, row = columnsAreStride ? h : firstStride;
             if (8L * h <= total)
             {
-                for (int g = 0; g < total; g += 8 * h) Radix8(ref Unsafe.Add(ref p, g), h, cols);
+                for (int g = 0; g < total; g += 8 * h)
+                    for (int r = 0; r < h; r += row) Radix8(ref Unsafe.Add(ref p, g + r), h, cols);
                 h *= 8;
             }
             else if (4L * h <= total)
             {
-                for (int g = 0; g < total; g += 4 * h) Radix4(ref Unsafe.Add(ref p, g), h, cols);
+                for (int g = 0; g < total; g += 4 * h)
+                    for (int r = 0; r < h; r += row) Radix4(ref Unsafe.Add(ref p, g + r), h, cols);
                 h *= 4;
             }
             else
             {
-                for (int g = 0; g < total; g += 2 * h) Radix2(ref Unsafe.Add(ref p, g), h, cols);
+                for (int g = 0; g < total; g += 2 * h)
+                    for (int r = 0; r < h; r += row) Radix2(ref Unsafe.Add(ref p, g + r), h, cols);
                 h *= 2;
             }
         }
