@@ -265,7 +265,7 @@ public sealed class DeepGradientCompression : ICompressor
     }
 
     /// <summary>How many samples ahead <see cref="SampleUpdated"/> prefetches.</summary>
-    private const int SampleAhead = 16;
+    private const int SampleAhead = 64;
 
     /// <summary>
     /// <see cref="Accumulate"/>, tile by tile, collecting after each tile the indices (offset by

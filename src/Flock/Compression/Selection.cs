@@ -296,7 +296,7 @@ internal static class Selection
     }
 
     /// <summary>How many samples ahead <see cref="StratifiedSample"/> prefetches.</summary>
-    private const int SampleAhead = 32;
+    private const int SampleAhead = 64;
 
     /// <summary>
     /// The indices of a stratified sample of [0, d): one uniform index in each of indices.Length equal
