@@ -80,8 +80,24 @@ internal static class SparseFormat
         else
         {
             prev = -1;
-            foreach (int idx in indices)
+            int j = 0, end = pos + (int)varintBytes;
+            if (end > destination.Length) throw new ArgumentException($"Destination of {destination.Length} bytes is shorter than the {end}-byte payload.", nameof(destination));
+            ref byte dr = ref MemoryMarshal.GetReference(destination);
+            // While eight bytes of the payload remain, one unaligned 64-bit store per varint (the bytes
+            // past its end are overwritten by the next varints).
+            for (; j < k && pos <= end - 8; j++)
             {
+                int idx = indices[j];
+                uint gap = (uint)(idx - prev - 1);
+                int length = VarintSize(gap);
+                ulong continuation = 0x80808080UL & ((1UL << (8 * (length - 1))) - 1);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref dr, pos), Spread7(gap) | continuation);
+                pos += length;
+                prev = idx;
+            }
+            for (; j < k; j++)
+            {
+                int idx = indices[j];
                 uint gap = (uint)(idx - prev - 1);
                 while (gap >= 0x80)
                 {
@@ -95,7 +111,13 @@ internal static class SparseFormat
         return pos;
     }
 
-    /// <summary>Validates a sparse payload of <paramref name="codec"/>, then writes or accumulates it.</summary>
+    /// <summary>
+    /// Validates a sparse payload of <paramref name="codec"/>, then writes or accumulates it. Delta
+    /// varints are decoded once, while validating, into a list of indices that the write then walks.
+    /// A payload of at least <see cref="KernelParallelism.MinParallelBytes"/> is written chunk by chunk
+    /// (<see cref="ChunkLength"/> coordinates each) on several threads; every coordinate gets the value
+    /// it gets on one thread.
+    /// </summary>
     public static void Decode(ReadOnlySpan<byte> payload, CodecId codec, Span<float> output, float scale, bool accumulate)
     {
         int d = output.Length;
@@ -110,66 +132,104 @@ internal static class SparseFormat
         var indexBytes = payload[reader.Position..];
         int chunks = (d + ChunkLength - 1) / ChunkLength;
         // Threads pay off only for large payloads: the work is proportional to the payload (plus a clear).
-        int[]? marks = KernelParallelism.UseThreads(payload.Length, chunks) ? ArrayPool<int>.Shared.Rent(3 * chunks) : null;
+        bool threaded = KernelParallelism.UseThreads(payload.Length, chunks);
+        if (format == BitmapFormat)
+        {
+            int[]? firsts = threaded ? ArrayPool<int>.Shared.Rent(chunks) : null;
+            try
+            {
+                ValidateBitmap(ref reader, indexBytes, d, k, firsts);
+                if (firsts is not null) BitmapThreaded(indexBytes, values, output, chunks, firsts, scale, accumulate);
+                else
+                {
+                    if (!accumulate) output.Clear();
+                    WriteBitmap(indexBytes, values, output, 0, d, 0, scale, accumulate);
+                }
+            }
+            finally
+            {
+                if (firsts is not null) ArrayPool<int>.Shared.Return(firsts);
+            }
+            return;
+        }
+        int[] indices = ArrayPool<int>.Shared.Rent(Math.Max(k, 1));
         try
         {
-            if (format == BitmapFormat) ValidateBitmap(ref reader, indexBytes, d, k, marks);
-            else ValidateVarints(ref reader, indexBytes, d, k, marks);
-            if (marks is not null)
+            ValidateVarints(ref reader, indexBytes, d, k, indices);
+            if (threaded) ListThreaded(indices.AsSpan(0, k), values, output, chunks, scale, accumulate);
+            else
             {
-                DecodeThreaded(indexBytes, format, values, output, chunks, marks, scale, accumulate);
-                return;
+                if (!accumulate) output.Clear();
+                WriteList(indices.AsSpan(0, k), values, output, scale, accumulate);
             }
         }
         finally
         {
-            if (marks is not null) ArrayPool<int>.Shared.Return(marks);
+            ArrayPool<int>.Shared.Return(indices);
         }
+    }
 
-        // Validated: now write.
-        if (!accumulate) output.Clear();
+    /// <summary>Writes (or accumulates) the entries of the bitmap in coordinates [start, end) (start a multiple of 64), the first being value number <paramref name="first"/>.</summary>
+    private static void WriteBitmap(ReadOnlySpan<byte> bitmap, ReadOnlySpan<float> values, Span<float> output, int start, int end, int first, float scale, bool accumulate)
+    {
+        if (end <= start) return;
         ref float o = ref MemoryMarshal.GetReference(output);
-        int j = 0;
-        if (format == BitmapFormat)
+        int j = first;
+        for (int w = start >> 6, last = (end - 1) >> 6; w <= last; w++)
         {
-            int full = d >> 6;
-            for (int w = 0; w <= full; w++)
+            ulong bits = ReadWord(bitmap, w);
+            while (bits != 0)
             {
-                ulong bits = ReadWord(indexBytes, w);
-                while (bits != 0)
-                {
-                    int idx = (w << 6) + BitOperations.TrailingZeroCount(bits);
-                    Put(ref o, idx, values[j++], scale, accumulate);
-                    bits &= bits - 1;
-                }
+                Put(ref o, (w << 6) + BitOperations.TrailingZeroCount(bits), values[j++], scale, accumulate);
+                bits &= bits - 1;
             }
         }
-        else
-        {
-            int pos = 0;
-            long idx = -1;
-            for (; j < k; j++)
-            {
-                uint gap = ReadVarint(indexBytes, ref pos);
-                idx += gap + 1L;
-                Put(ref o, (int)idx, values[j], scale, accumulate);
-            }
-        }
+    }
+
+    /// <summary>Writes (or accumulates) values[j] at indices[j] (validated: increasing, within the output).</summary>
+    private static void WriteList(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, Span<float> output, float scale, bool accumulate)
+    {
+        if (values.Length < indices.Length) throw new ArgumentException($"{values.Length} values for {indices.Length} indices.", nameof(values));
+        ref float o = ref MemoryMarshal.GetReference(output);
+        ref int ir = ref MemoryMarshal.GetReference(indices);
+        ref float vr = ref MemoryMarshal.GetReference(values);
+        for (int j = 0; j < indices.Length; j++) Put(ref o, Unsafe.Add(ref ir, j), Unsafe.Add(ref vr, j), scale, accumulate);
     }
 
     /// <summary>Coordinates per chunk of the threaded decode (a multiple of 64: whole bitmap words).</summary>
     private const int ChunkLength = 1 << 16;
 
     /// <summary>
-    /// Writes (or accumulates) a validated payload chunk by chunk on several threads: chunk c clears
-    /// and fills coordinates [c·L, (c+1)·L), starting from the entry recorded for it during validation
-    /// (<paramref name="marks"/>: per chunk, the first value's number, and for varints the byte offset of
-    /// its varint and the index before it). Every coordinate gets the value it gets on one thread.
+    /// <see cref="WriteBitmap"/> chunk by chunk on several threads: chunk c clears (unless
+    /// accumulating) and fills coordinates [c·L, (c+1)·L), from value number firsts[c] (the bits set
+    /// before it, counted during validation).
     /// </summary>
-    private static unsafe void DecodeThreaded(ReadOnlySpan<byte> indexBytes, byte format, ReadOnlySpan<float> values, Span<float> output, int chunks, int[] marks, float scale, bool accumulate)
+    private static unsafe void BitmapThreaded(ReadOnlySpan<byte> bitmap, ReadOnlySpan<float> values, Span<float> output, int chunks, int[] firsts, float scale, bool accumulate)
     {
-        int d = output.Length, k = values.Length, nb = indexBytes.Length;
-        fixed (byte* ip = indexBytes)
+        int d = output.Length, k = values.Length, nb = bitmap.Length;
+        fixed (byte* bp = bitmap)
+        fixed (float* vp = values)
+        fixed (float* op = output)
+        {
+            nint bb = (nint)bp, vb = (nint)vp, ob = (nint)op;
+            KernelParallelism.For(chunks, 4L * d, c =>
+            {
+                int start = c * ChunkLength, end = Math.Min(d, start + ChunkLength);
+                var o = new Span<float>((float*)ob, d);
+                if (!accumulate) o[start..end].Clear();
+                WriteBitmap(new ReadOnlySpan<byte>((byte*)bb, nb), new ReadOnlySpan<float>((float*)vb, k), o, start, end, firsts[c], scale, accumulate);
+            });
+        }
+    }
+
+    /// <summary>
+    /// <see cref="WriteList"/> chunk by chunk on several threads: chunk c clears (unless accumulating)
+    /// coordinates [c·L, (c+1)·L) and writes the entries whose indices fall there (found by bisection).
+    /// </summary>
+    private static unsafe void ListThreaded(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, Span<float> output, int chunks, float scale, bool accumulate)
+    {
+        int d = output.Length, k = indices.Length;
+        fixed (int* ip = indices)
         fixed (float* vp = values)
         fixed (float* op = output)
         {
@@ -177,40 +237,26 @@ internal static class SparseFormat
             KernelParallelism.For(chunks, 4L * d, c =>
             {
                 int start = c * ChunkLength, end = Math.Min(d, start + ChunkLength);
-                var outChunk = new Span<float>((float*)ob, d);
-                if (!accumulate) outChunk[start..end].Clear();
-                ref float o = ref MemoryMarshal.GetReference(outChunk);
-                var bytes = new ReadOnlySpan<byte>((byte*)ib, nb);
-                var vals = new ReadOnlySpan<float>((float*)vb, k);
-                int j = marks[3 * c];
-                if (format == BitmapFormat)
-                {
-                    for (int w = start >> 6, last = (end - 1) >> 6; w <= last; w++)
-                    {
-                        ulong bits = ReadWord(bytes, w);
-                        while (bits != 0)
-                        {
-                            Put(ref o, (w << 6) + BitOperations.TrailingZeroCount(bits), vals[j++], scale, accumulate);
-                            bits &= bits - 1;
-                        }
-                    }
-                }
-                else
-                {
-                    int pos = marks[3 * c + 1];
-                    long idx = marks[3 * c + 2];
-                    for (; j < k; j++)
-                    {
-                        int at = pos;
-                        long next = idx + ReadVarint(bytes, ref at) + 1L;
-                        if (next >= end) break;
-                        Put(ref o, (int)next, vals[j], scale, accumulate);
-                        idx = next;
-                        pos = at;
-                    }
-                }
+                var o = new Span<float>((float*)ob, d);
+                if (!accumulate) o[start..end].Clear();
+                var all = new ReadOnlySpan<int>((int*)ib, k);
+                int from = LowerBound(all, start), to = LowerBound(all, end);
+                WriteList(all[from..to], new ReadOnlySpan<float>((float*)vb + from, to - from), o, scale, accumulate);
             });
         }
+    }
+
+    /// <summary>The first position of the increasing <paramref name="sorted"/> holding a value ≥ <paramref name="value"/>.</summary>
+    private static int LowerBound(ReadOnlySpan<int> sorted, int value)
+    {
+        int lo = 0, hi = sorted.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (sorted[mid] < value) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -230,8 +276,8 @@ internal static class SparseFormat
         return word;
     }
 
-    /// <summary>Checks a bitmap; with <paramref name="marks"/>, records per decode chunk the number of bits set before it (at 3·chunk).</summary>
-    private static void ValidateBitmap(ref PayloadReader reader, ReadOnlySpan<byte> bitmap, int d, int k, int[]? marks)
+    /// <summary>Checks a bitmap; with <paramref name="firsts"/>, records per decode chunk the number of bits set before it.</summary>
+    private static void ValidateBitmap(ref PayloadReader reader, ReadOnlySpan<byte> bitmap, int d, int k, int[]? firsts)
     {
         long expected = (d + 7L) / 8;
         if (bitmap.Length != expected)
@@ -243,11 +289,11 @@ internal static class SparseFormat
         const int WordsPerChunk = ChunkLength / 64;
         for (int w = 0; w < words; w++, i += 8)
         {
-            if (marks is not null && w % WordsPerChunk == 0) marks[3 * (w / WordsPerChunk)] = (int)Math.Min(set, int.MaxValue);
+            if (firsts is not null && w % WordsPerChunk == 0) firsts[w / WordsPerChunk] = (int)Math.Min(set, int.MaxValue);
             set += BitOperations.PopCount(BinaryPrimitives.ReadUInt64LittleEndian(bitmap[i..]));
         }
-        if (marks is not null)
-            for (int c = (words + WordsPerChunk - 1) / WordsPerChunk; c < (d + ChunkLength - 1) / ChunkLength; c++) marks[3 * c] = (int)Math.Min(set, int.MaxValue);
+        if (firsts is not null)
+            for (int c = (words + WordsPerChunk - 1) / WordsPerChunk; c < (d + ChunkLength - 1) / ChunkLength; c++) firsts[c] = (int)Math.Min(set, int.MaxValue);
         for (; i < bitmap.Length; i++) set += BitOperations.PopCount((uint)bitmap[i]);
         if ((d & 7) != 0 && (bitmap[^1] >> (d & 7)) != 0)
             throw reader.Error("bitmap", $"padding bits after entry {d - 1} are set (last byte 0x{bitmap[^1]:X2}): index out of range [0, {d}).");
@@ -255,18 +301,36 @@ internal static class SparseFormat
     }
 
     /// <summary>
-    /// Checks the index varints; with <paramref name="marks"/>, records per decode chunk its first
-    /// entry j (the first index at or past the chunk's start), the offset of that entry's varint and
-    /// the index before it (−1 for the first), at 3·chunk, 3·chunk + 1 and 3·chunk + 2.
+    /// Checks the index varints and writes the k indices they encode into <paramref name="indices"/>.
+    /// While eight bytes remain, a varint is read from one 64-bit load without a branch per byte (its
+    /// length from the first byte without a continuation bit); anything unusual (longer than five
+    /// bytes, overlong, above 32 bits), and the last few varints, go through the byte-by-byte check,
+    /// which reports the error.
     /// </summary>
-    private static void ValidateVarints(ref PayloadReader reader, ReadOnlySpan<byte> bytes, int d, int k, int[]? marks)
+    private static void ValidateVarints(ref PayloadReader reader, ReadOnlySpan<byte> bytes, int d, int k, Span<int> indices)
     {
-        int pos = 0, chunk = 0, chunks = (d + ChunkLength - 1) / ChunkLength;
+        if (indices.Length < k) throw new ArgumentException($"{indices.Length} index slots for {k} indices.", nameof(indices));
+        int pos = 0, j = 0;
         long idx = -1;
-        for (int j = 0; j < k; j++)
+        ref byte b0 = ref MemoryMarshal.GetReference(bytes);
+        ref int ir = ref MemoryMarshal.GetReference(indices);
+        for (; j < k && pos <= bytes.Length - 8; j++)
+        {
+            ulong w = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b0, pos));
+            ulong stops = ~w & 0x8080808080UL;                          // bytes without a continuation bit, among the first five
+            if (stops == 0) break;
+            int length = (BitOperations.TrailingZeroCount(stops) >> 3) + 1;
+            ulong last = (w >> (8 * (length - 1))) & 0xFF;
+            if ((length > 1 && last == 0) || (length == 5 && last > 0x0F)) break;
+            ulong gap = Gather7(w) & ((1UL << (7 * length)) - 1);
+            idx += (long)gap + 1;
+            if (idx >= d) throw reader.Error($"index {j}", $"index {idx} is out of range [0, {d}).");
+            Unsafe.Add(ref ir, j) = (int)idx;
+            pos += length;
+        }
+        for (; j < k; j++)
         {
             int start = pos;
-            long before = idx;
             uint gap = 0;
             int shift = 0;
             while (true)
@@ -287,33 +351,22 @@ internal static class SparseFormat
             }
             idx += gap + 1L;
             if (idx >= d) throw reader.Error($"index {j}", $"index {idx} is out of range [0, {d}).");
-            if (marks is not null)
-                for (; chunk < chunks && idx >= (long)chunk * ChunkLength; chunk++) Mark(marks, chunk, j, start, before);
+            Unsafe.Add(ref ir, j) = (int)idx;
         }
-        if (marks is not null)
-            for (; chunk < chunks; chunk++) Mark(marks, chunk, k, pos, idx);
         if (pos != bytes.Length)
             throw reader.Error("length", $"{bytes.Length - pos} unexpected trailing byte(s) after the {k} index varints.");
     }
 
-    private static void Mark(int[] marks, int chunk, int entry, int offset, long before)
-    {
-        marks[3 * chunk] = entry;
-        marks[3 * chunk + 1] = offset;
-        marks[3 * chunk + 2] = (int)before;
-    }
-
+    /// <summary>The low seven bits of bytes 0–4 of <paramref name="w"/>, packed (a varint's value, before masking to its length).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static uint ReadVarint(ReadOnlySpan<byte> bytes, ref int pos)
+    private static ulong Gather7(ulong w) =>
+        (w & 0x7F) | ((w >> 1) & 0x3F80) | ((w >> 2) & 0x1FC000) | ((w >> 3) & 0xFE00000) | ((w >> 4) & 0x7F0000000);
+
+    /// <summary>The inverse of <see cref="Gather7"/>: the 7-bit groups of <paramref name="v"/> in bytes 0–4 (continuation bits clear).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Spread7(uint v)
     {
-        uint value = 0;
-        int shift = 0;
-        while (true)
-        {
-            byte b = bytes[pos++];
-            value |= (uint)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0) return value;
-            shift += 7;
-        }
+        ulong x = v;
+        return (x & 0x7F) | ((x << 1) & 0x7F00) | ((x << 2) & 0x7F0000) | ((x << 3) & 0x7F000000) | ((x << 4) & 0x7F00000000);
     }
 }

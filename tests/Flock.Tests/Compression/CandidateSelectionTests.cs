@@ -4,8 +4,9 @@ using Flock.Tensors;
 namespace Flock.Tests.Compression;
 
 /// <summary>
-/// The selection kernels behind top-k and DGC: the radix select of the k-th largest against a sort,
-/// and the compress-based threshold collection against the plain scan, at every capacity edge.
+/// The kernels behind top-k, random-k and DGC: the radix select of the k-th largest against a sort,
+/// the compress-based threshold collection against the plain scan at every capacity edge, and the
+/// word-at-a-time varint reader and writer of the sparse body against byte-by-byte LEB128.
 /// </summary>
 public sealed class CandidateSelectionTests
 {
@@ -83,5 +84,69 @@ public sealed class CandidateSelectionTests
                 }
             }
         }
+    }
+
+    /// <summary>Unsigned LEB128, byte by byte (the reference).</summary>
+    private static void Leb128(List<byte> bytes, uint v)
+    {
+        while (v >= 0x80)
+        {
+            bytes.Add((byte)(v | 0x80));
+            v >>= 7;
+        }
+        bytes.Add((byte)v);
+    }
+
+    private static byte[] SparseVarints(int d, int count, byte[] indexBytes)
+    {
+        var p = new byte[PayloadHeader.Length + 5 + 4 * count + indexBytes.Length];
+        Payload.WriteHeader(p, CodecId.TopK, d);
+        p[PayloadHeader.Length] = SparseFormat.VarintFormat;
+        BitConverter.TryWriteBytes(p.AsSpan(PayloadHeader.Length + 1), count);
+        for (int j = 0; j < count; j++) BitConverter.TryWriteBytes(p.AsSpan(PayloadHeader.Length + 5 + 4 * j), j + 1f);
+        indexBytes.CopyTo(p, PayloadHeader.Length + 5 + 4 * count);
+        return p;
+    }
+
+    [Fact]
+    public void Varints_of_every_length_round_trip_through_the_word_at_a_time_paths()
+    {
+        // Gaps of one to four bytes at each byte boundary, then short gaps: most varints are read and
+        // written eight bytes at a time, the last ones byte by byte.
+        uint[] gaps = [0, 5, 127, 128, 300, 16383, 16384, 2097151, 2097152, .. Enumerable.Range(0, 40).Select(i => (uint)(i * 37 % 200))];
+        const int d = 5_000_000;
+        var indices = new int[gaps.Length];
+        var reference = new List<byte>();
+        long idx = -1;
+        for (int j = 0; j < gaps.Length; j++)
+        {
+            idx += gaps[j] + 1L;
+            indices[j] = (int)idx;
+            Leb128(reference, gaps[j]);
+        }
+        var values = indices.Select((_, j) => j + 1f).ToArray();
+        var written = new byte[SparseFormat.MaxLength(d, gaps.Length)];
+        int n = SparseFormat.WriteValues(written, CodecId.TopK, d, indices, values);
+        var expected = SparseVarints(d, gaps.Length, reference.ToArray());
+        Assert.Equal(expected, written[..n]);
+        var y = new float[d];
+        SparseFormat.Decode(expected, CodecId.TopK, y, 1f, accumulate: false);
+        for (int j = 0; j < indices.Length; j++) Assert.Equal(j + 1f, y[indices[j]]);
+        Assert.Equal(indices.Length, y.Count(v => v != 0f));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 1, 1, 0x80, 0x00, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 }, "index 2", "overlong")]
+    [InlineData(new byte[] { 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 1, 1, 1, 1, 1, 1, 1, 1 }, "index 1", "exceeds 32 bits")]
+    [InlineData(new byte[] { 1, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 1, 1, 1, 1, 1, 1, 1, 1 }, "index 1", "exceeds 32 bits")]
+    [InlineData(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 1, 1, 1, 1, 1, 1, 1, 1 }, "index 0", "index 4294967295 is out of range [0, 1000)")]
+    [InlineData(new byte[] { 0xE8, 0x07, 1, 1, 1, 1, 1, 1, 1, 1, 1 }, "index 0", "index 1000 is out of range [0, 1000)")]
+    public void Bad_varints_in_the_word_at_a_time_range_are_reported_like_the_others(byte[] indexBytes, string field, string message)
+    {
+        var y = new float[1000];
+        var ex = Assert.Throws<PayloadFormatException>(() => SparseFormat.Decode(SparseVarints(1000, 12, indexBytes), CodecId.TopK, y, 1f, accumulate: false));
+        Assert.Equal(field, ex.Field);
+        Assert.Contains(message, ex.Message);
+        Assert.All(y, v => Assert.Equal(0f, v));
     }
 }
