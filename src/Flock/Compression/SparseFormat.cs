@@ -3,6 +3,8 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Flock.Tensors;
 
 namespace Flock.Compression;
@@ -193,8 +195,23 @@ internal static class SparseFormat
         ref float o = ref MemoryMarshal.GetReference(output);
         ref int ir = ref MemoryMarshal.GetReference(indices);
         ref float vr = ref MemoryMarshal.GetReference(values);
-        for (int j = 0; j < indices.Length; j++) Put(ref o, Unsafe.Add(ref ir, j), Unsafe.Add(ref vr, j), scale, accumulate);
+        int j = 0, n = indices.Length;
+        if (Sse.IsSupported)
+            unsafe
+            {
+                // Scattered entries of a large output each miss the caches: ask for them a few entries ahead.
+                fixed (float* op = output)
+                    for (; j < n - WriteAhead; j++)
+                    {
+                        Sse.Prefetch0(op + Unsafe.Add(ref ir, j + WriteAhead));
+                        Put(ref o, Unsafe.Add(ref ir, j), Unsafe.Add(ref vr, j), scale, accumulate);
+                    }
+            }
+        for (; j < n; j++) Put(ref o, Unsafe.Add(ref ir, j), Unsafe.Add(ref vr, j), scale, accumulate);
     }
+
+    /// <summary>How many entries ahead <see cref="WriteList"/> prefetches its output.</summary>
+    private const int WriteAhead = 32;
 
     /// <summary>Coordinates per chunk of the threaded decode (a multiple of 64: whole bitmap words).</summary>
     private const int ChunkLength = 1 << 16;
@@ -302,10 +319,11 @@ internal static class SparseFormat
 
     /// <summary>
     /// Checks the index varints and writes the k indices they encode into <paramref name="indices"/>.
-    /// While eight bytes remain, a varint is read from one 64-bit load without a branch per byte (its
-    /// length from the first byte without a continuation bit); anything unusual (longer than five
-    /// bytes, overlong, above 32 bits), and the last few varints, go through the byte-by-byte check,
-    /// which reports the error.
+    /// While a window of 64 bytes (plus 8) remains, the ends of its varints are found at once (the
+    /// bytes without a continuation bit, one SIMD compare) and each varint is read from one 64-bit
+    /// load at the byte after the previous end, so no varint waits for the previous one's bytes;
+    /// anything unusual (longer than five bytes, overlong, above 32 bits), and the last varints, go
+    /// through the byte-by-byte check, which reports the error.
     /// </summary>
     private static void ValidateVarints(ref PayloadReader reader, ReadOnlySpan<byte> bytes, int d, int k, Span<int> indices)
     {
@@ -314,19 +332,35 @@ internal static class SparseFormat
         long idx = -1;
         ref byte b0 = ref MemoryMarshal.GetReference(bytes);
         ref int ir = ref MemoryMarshal.GetReference(indices);
-        for (; j < k && pos <= bytes.Length - 8; j++)
+        if (Vector256.IsHardwareAccelerated)
         {
-            ulong w = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b0, pos));
-            ulong stops = ~w & 0x8080808080UL;                          // bytes without a continuation bit, among the first five
-            if (stops == 0) break;
-            int length = (BitOperations.TrailingZeroCount(stops) >> 3) + 1;
-            ulong last = (w >> (8 * (length - 1))) & 0xFF;
-            if ((length > 1 && last == 0) || (length == 5 && last > 0x0F)) break;
-            ulong gap = Gather7(w) & ((1UL << (7 * length)) - 1);
-            idx += (long)gap + 1;
-            if (idx >= d) throw reader.Error($"index {j}", $"index {idx} is out of range [0, {d}).");
-            Unsafe.Add(ref ir, j) = (int)idx;
-            pos += length;
+            while (j < k && pos <= bytes.Length - 72)
+            {
+                ref byte window = ref Unsafe.Add(ref b0, pos);
+                ulong ends = ~((ulong)Vector256.LoadUnsafe(ref window).ExtractMostSignificantBits()
+                               | ((ulong)Vector256.LoadUnsafe(ref window, 32).ExtractMostSignificantBits() << 32));
+                int start = 0;
+                bool unusual = false;
+                for (; ends != 0 && j < k; j++)
+                {
+                    int end = BitOperations.TrailingZeroCount(ends);
+                    int length = end - start + 1;
+                    ulong w = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref window, start));
+                    ulong last = (w >> (8 * (length - 1))) & 0xFF;
+                    if (length > 5 || (length > 1 && last == 0) || (length == 5 && last > 0x0F))
+                    {
+                        unusual = true;
+                        break;
+                    }
+                    idx += (long)(Gather7(w) & ((1UL << (7 * length)) - 1)) + 1;
+                    if (idx >= d) throw reader.Error($"index {j}", $"index {idx} is out of range [0, {d}).");
+                    Unsafe.Add(ref ir, j) = (int)idx;
+                    start = end + 1;
+                    ends &= ends - 1;
+                }
+                pos += start;
+                if (unusual || start == 0) break;                           // the checked path reports it
+            }
         }
         for (; j < k; j++)
         {

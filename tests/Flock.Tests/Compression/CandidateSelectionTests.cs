@@ -113,7 +113,7 @@ public sealed class CandidateSelectionTests
     {
         // Gaps of one to four bytes at each byte boundary, then short gaps: most varints are read and
         // written eight bytes at a time, the last ones byte by byte.
-        uint[] gaps = [0, 5, 127, 128, 300, 16383, 16384, 2097151, 2097152, .. Enumerable.Range(0, 40).Select(i => (uint)(i * 37 % 200))];
+        uint[] gaps = [0, 5, 127, 128, 300, 16383, 16384, 2097151, 2097152, .. Enumerable.Range(0, 300).Select(i => (uint)(i * 37 % 200 + (i % 50 == 7 ? 20000 : 0)))];
         const int d = 5_000_000;
         var indices = new int[gaps.Length];
         var reference = new List<byte>();
@@ -141,10 +141,14 @@ public sealed class CandidateSelectionTests
     [InlineData(new byte[] { 1, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 1, 1, 1, 1, 1, 1, 1, 1 }, "index 1", "exceeds 32 bits")]
     [InlineData(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 1, 1, 1, 1, 1, 1, 1, 1 }, "index 0", "index 4294967295 is out of range [0, 1000)")]
     [InlineData(new byte[] { 0xE8, 0x07, 1, 1, 1, 1, 1, 1, 1, 1, 1 }, "index 0", "index 1000 is out of range [0, 1000)")]
+    [InlineData(new byte[] { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x80, 0x00 }, "index 63", "overlong")]
     public void Bad_varints_in_the_word_at_a_time_range_are_reported_like_the_others(byte[] indexBytes, string field, string message)
     {
+        // Followed by a hundred more varints, so the bad one sits in a full window of the fast path.
         var y = new float[1000];
-        var ex = Assert.Throws<PayloadFormatException>(() => SparseFormat.Decode(SparseVarints(1000, 12, indexBytes), CodecId.TopK, y, 1f, accumulate: false));
+        byte[] padded = [.. indexBytes, .. Enumerable.Repeat((byte)1, 100)];
+        var ex = Assert.Throws<PayloadFormatException>(() => SparseFormat.Decode(SparseVarints(1000, 112, padded), CodecId.TopK, y, 1f, accumulate: false));
         Assert.Equal(field, ex.Field);
         Assert.Contains(message, ex.Message);
         Assert.All(y, v => Assert.Equal(0f, v));
