@@ -38,6 +38,14 @@ namespace Flock.Compression;
 /// (uint64), s (int32; ≥ 1, or 0 for d = 0), then s float32 bucket sums; several blocks
 /// (<see cref="CodecId.CountSketchBlocked"/>): the seed, log₂ B (int32), s, then the sums. Stateless.
 /// </para>
+/// <para>
+/// <b>Threads.</b> On a vector of at least <see cref="Flock.Tensors.KernelParallelism.MinParallelBytes"/>,
+/// encoding and decoding run on several threads (<see cref="Flock.Tensors.KernelParallelism"/>) over
+/// chunks of whole blocks (2^16 entries, or one block if longer), a partition that depends only on
+/// d and B: each chunk owns its blocks' bucket segments and sums them in entry order, and decoding is
+/// entry by entry, so payloads and decoded vectors are bit-identical to one thread's. With global
+/// buckets only the decode is split (into chunks of 2^16 entries).
+/// </para>
 /// </remarks>
 public sealed class CountSketch : ICompressor
 {

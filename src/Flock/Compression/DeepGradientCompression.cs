@@ -37,6 +37,14 @@ namespace Flock.Compression;
 /// The threshold sample is drawn from the context's generator, so a payload is reproducible from
 /// (seed, node, round).
 /// </para>
+/// <para>
+/// <b>Cost.</b> The sampled entries of the updated v are computed from u, v and g before the
+/// momentum pass, so the first threshold is known during the pass, which also counts and collects
+/// the entries passing it: one pass over the state instead of two. On a vector of at least
+/// <see cref="Flock.Tensors.KernelParallelism.MinParallelBytes"/> the sample and the pass run on
+/// several threads (chunks of 2^16 entries, collected in chunk order), with payloads and state
+/// bit-identical to one thread's.
+/// </para>
 /// </remarks>
 public sealed class DeepGradientCompression : ICompressor
 {

@@ -43,6 +43,13 @@ namespace Flock.Compression;
 /// (<see cref="CodecId.SrhtBlocked"/>): the seed, log₂ of the block length (int32), s, then the
 /// values. Stateless.
 /// </para>
+/// <para>
+/// <b>Threads.</b> With several blocks, a vector of at least
+/// <see cref="Flock.Tensors.KernelParallelism.MinParallelBytes"/> is encoded and decoded on several
+/// threads (<see cref="Flock.Tensors.KernelParallelism"/>) over chunks of whole blocks (2^16 entries,
+/// or one block if longer); block i's values start at ⌊i·s/blocks⌋ whatever the chunking, and blocks
+/// are independent, so payloads and decoded vectors are bit-identical to one thread's.
+/// </para>
 /// </remarks>
 public sealed class Srht : ICompressor
 {
