@@ -260,6 +260,11 @@ public sealed class CountSketch : ICompressor
     private static void Scatter(ulong seed, int first, ReadOnlySpan<float> input, Span<float> sketch)
     {
         int s = sketch.Length, d = input.Length;
+        if (Avx512F.IsSupported && s <= SmallSegment)
+        {
+            ScatterSmall512(seed, first, input, sketch);
+            return;
+        }
         Span<int> buckets = stackalloc int[SketchHash.Chunk];
         Span<uint> signs = stackalloc uint[SketchHash.Chunk];
         ref float sk = ref MemoryMarshal.GetReference(sketch);
@@ -349,6 +354,59 @@ public sealed class CountSketch : ICompressor
             for (int b = 0; b < s; b++)
                 Unsafe.Add(ref sk, b) += (Unsafe.Add(ref cp, b) + Unsafe.Add(ref cp, SmallSegment + b)) + (Unsafe.Add(ref cp, 2 * SmallSegment + b) + Unsafe.Add(ref cp, 3 * SmallSegment + b));
     }
+
+    /// <summary>
+    /// <see cref="Scatter"/> for a segment of at most <see cref="SmallSegment"/> buckets with AVX-512:
+    /// the hashing of sixteen entries (vector work) and the four-copy scatter of the sixteen hashed
+    /// <see cref="ScatterLag"/> entries earlier (loads and stores) share one loop, so the two kinds of
+    /// work overlap. Entries are added in the same order, into the same copies, as hashing the whole
+    /// chunk first.
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void ScatterSmall512(ulong seed, int first, ReadOnlySpan<float> input, Span<float> sketch)
+    {
+        int s = sketch.Length, d = input.Length;
+        int* buckets = stackalloc int[SketchHash.Chunk];
+        float* values = stackalloc float[SketchHash.Chunk];
+        float* copies = stackalloc float[4 * SmallSegment];
+        new Span<float>(copies, 4 * SmallSegment).Clear();
+        var a = Vector512.Create((uint)seed);
+        var bb = Vector512.Create((uint)(seed >> 32));
+        var vs = Vector512.Create((ulong)(uint)s).AsUInt32();
+        fixed (float* xp = input)
+        {
+            for (int start = 0; start < d; start += SketchHash.Chunk)
+            {
+                int len = Math.Min(SketchHash.Chunk, d - start), j = 0;
+                uint* xs = (uint*)(xp + start);
+                var idx = Vector512.Create((uint)(first + start)) + Vector512<uint>.Indices;
+                for (; j + 16 <= len; j += 16)
+                {
+                    var h = SketchHash.Hash(a, bb, idx);
+                    idx += Vector512.Create(16u);
+                    SketchHash.Buckets(h, vs).Store(buckets + j);
+                    (Vector512.Load(xs + j) ^ SketchHash.SignMasks(h)).Store((uint*)values + j);
+                    if (j >= ScatterLag) ScatterFour(copies, buckets, values, j - ScatterLag, j - ScatterLag + 16);
+                }
+                int done = Math.Max(0, j - ScatterLag);
+                for (int t = j; t < len; t++)
+                {
+                    uint h = SketchHash.Hash(seed, first + start + t);
+                    buckets[t] = SketchHash.Bucket(h, s);
+                    ((uint*)values)[t] = xs[t] ^ SketchHash.SignMask(h);
+                }
+                done = ScatterFour(copies, buckets, values, done, len);
+                for (; done < len; done++) copies[SmallSegment * (done & 3) + buckets[done]] += values[done];
+            }
+        }
+        ref float sk = ref MemoryMarshal.GetReference(sketch);
+        for (int b = 0; b < s; b++)
+            Unsafe.Add(ref sk, b) += (copies[b] + copies[SmallSegment + b]) + (copies[2 * SmallSegment + b] + copies[3 * SmallSegment + b]);
+    }
+
+    /// <summary>How many entries the scatter of <see cref="ScatterSmall512"/> runs behind the hashing (a multiple of 16: the scattered buckets are no longer in flight).</summary>
+    private const int ScatterLag = 64;
 
     /// <summary>
     /// copies[(j mod 4)·<see cref="SmallSegment"/> + buckets[j]] += values[j] for j = from, … while
