@@ -116,7 +116,8 @@ internal static class SparseFormat
     /// <summary>
     /// Validates a sparse payload of <paramref name="codec"/>, then writes or accumulates it. Delta
     /// varints are decoded once, while validating, into a list of indices that the write then walks.
-    /// A payload of at least <see cref="KernelParallelism.MinParallelBytes"/> is written chunk by chunk
+    /// When the payload plus the output to clear (none when accumulating) reach
+    /// <see cref="KernelParallelism.MinParallelBytes"/>, the output is cleared and written chunk by chunk
     /// (<see cref="ChunkLength"/> coordinates each) on several threads; every coordinate gets the value
     /// it gets on one thread.
     /// </summary>
@@ -133,8 +134,8 @@ internal static class SparseFormat
         var values = MemoryMarshal.Cast<byte, float>(valueBytes);
         var indexBytes = payload[reader.Position..];
         int chunks = (d + ChunkLength - 1) / ChunkLength;
-        // Threads pay off only for large payloads: the work is proportional to the payload (plus a clear).
-        bool threaded = KernelParallelism.UseThreads(payload.Length, chunks);
+        // The work is the payload, plus the clear of the output unless accumulating.
+        bool threaded = KernelParallelism.UseThreads(payload.Length + (accumulate ? 0 : 4L * d), chunks);
         if (format == BitmapFormat)
         {
             int[]? firsts = threaded ? ArrayPool<int>.Shared.Rent(chunks) : null;

@@ -365,7 +365,6 @@ public sealed class Srht : ICompressor
                 }
                 int o = FirstRowOf(s, blocks, block);
                 var r = rows.AsSpan(0, k);
-                if (Sse.IsSupported) PrefetchBlock(output.Slice(start, len));
                 z.Clear();
                 if (blocked)
                 {
@@ -387,7 +386,7 @@ public sealed class Srht : ICompressor
                 if (len == b && WalshHadamard.EndsWithRadix16(b))
                 {
                     // The last radix-16 pass writes D·(H·z) (or adds it) straight to the output.
-                    WalshHadamard.TransformButLastPass(z);
+                    WalshHadamard.TransformButLastPass(z, output.Slice(start, len));
                     LastPassSigned(seed, start, z, output.Slice(start, len), scale, accumulate);
                 }
                 else
@@ -529,13 +528,6 @@ public sealed class Srht : ICompressor
                 start += n;
             }
         }
-    }
-
-    /// <summary>Asks for the cache lines of <paramref name="block"/> (one prefetch per 16 floats), to be written soon.</summary>
-    private static unsafe void PrefetchBlock(Span<float> block)
-    {
-        fixed (float* p = block)
-            for (int i = 0; i < block.Length; i += 16) Sse.Prefetch0(p + i);
     }
 
     /// <summary>destination[j] = z[rows[j]] (rows within z).</summary>

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Flock.Compression;
 
@@ -228,13 +229,25 @@ public static class WalshHadamard
     /// <see cref="EndsWithRadix16"/> holds; the caller runs that last radix-16 pass itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void TransformButLastPass(Span<float> data)
+    internal static unsafe void TransformButLastPass(Span<float> data, ReadOnlySpan<float> prefetch = default)
     {
         int length = data.Length;
         if (!EndsWithRadix16(length)) throw new ArgumentException($"Length {length} is not a power of 16 in [256, {BlockLength}].", nameof(data));
+        if (!prefetch.IsEmpty && prefetch.Length < length) throw new ArgumentException($"Prefetch range of {prefetch.Length} floats is shorter than the block.", nameof(prefetch));
         ref float p = ref MemoryMarshal.GetReference(data);
-        for (int i = 0; i < length; i += 16)
-            Butterfly16(Vector512.LoadUnsafe(ref p, (nuint)i)).StoreUnsafe(ref p, (nuint)i);
+        if (!prefetch.IsEmpty && Sse.IsSupported)
+        {
+            // One cache line of the caller's next target per register of sixteen: spread over the pass.
+            ref float q = ref MemoryMarshal.GetReference(prefetch);
+            for (int i = 0; i < length; i += 16)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref q, i)));
+                Butterfly16(Vector512.LoadUnsafe(ref p, (nuint)i)).StoreUnsafe(ref p, (nuint)i);
+            }
+        }
+        else
+            for (int i = 0; i < length; i += 16)
+                Butterfly16(Vector512.LoadUnsafe(ref p, (nuint)i)).StoreUnsafe(ref p, (nuint)i);
         for (int h = 16; 256L * h <= length; h *= 16)
             for (int g = 0; g < length; g += 16 * h) Radix16(ref Unsafe.Add(ref p, g), h);
     }
