@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Flock.Tensors;
 
@@ -337,12 +338,13 @@ internal static class Selection
             if (withValues) candidateValues.CopyTo(values);
             return k;
         }
-        // Magnitudes in index order (selection reorders them), then the k-th largest and the ties it keeps.
+        // Magnitudes (the selection reorders them), then the k-th largest and the ties it keeps.
         for (int j = 0; j < c; j++) keys[j] = Kernels.MagnitudeKey(candidateValues[j]);
         float kth = KthLargest(keys, k);
-        int greater = 0;
-        for (int j = 0; j < c; j++) if (Kernels.MagnitudeKey(candidateValues[j]) > kth) greater++;
+        var (greater, equal) = CountAbove(candidateValues, kth);
         int ties = k - greater, o = 0;
+        if (equal == ties && kth >= 0 && Avx512F.IsSupported && result.Length >= c && (!withValues || values.Length >= c))
+            return SelectAtLeast(candidates, candidateValues, kth, result, withValues ? values : default);
         for (int j = 0; j < c; j++)
         {
             float key = Kernels.MagnitudeKey(candidateValues[j]);
@@ -350,6 +352,66 @@ internal static class Selection
             {
                 if (withValues) values[o] = candidateValues[j];
                 result[o++] = candidates[j];
+            }
+        }
+        return o;
+    }
+
+    /// <summary>How many of the entries have a magnitude key above <paramref name="kth"/>, and how many equal to it.</summary>
+    private static (int Greater, int Equal) CountAbove(ReadOnlySpan<float> entries, float kth)
+    {
+        int n = entries.Length, i = 0, greater = 0, equal = 0;
+        ref float r = ref MemoryMarshal.GetReference(entries);
+        if (Vector512.IsHardwareAccelerated && kth >= 0)
+        {
+            // |NaN| fails both comparisons, as its key −1 does against kth ≥ 0.
+            var t = Vector512.Create(kth);
+            for (; i + 16 <= n; i += 16)
+            {
+                var a = Vector512.Abs(Vector512.LoadUnsafe(ref r, (nuint)i));
+                greater += BitOperations.PopCount(Vector512.GreaterThan(a, t).ExtractMostSignificantBits());
+                equal += BitOperations.PopCount(Vector512.Equals(a, t).ExtractMostSignificantBits());
+            }
+        }
+        for (; i < n; i++)
+        {
+            float key = Kernels.MagnitudeKey(Unsafe.Add(ref r, i));
+            if (key > kth) greater++;
+            else if (key == kth) equal++;
+        }
+        return (greater, equal);
+    }
+
+    /// <summary>
+    /// The candidates (and their entries, unless <paramref name="values"/> is empty) with magnitude at
+    /// least <paramref name="kth"/> ≥ 0, in order, sixteen at a time by AVX-512 compress; returns how many.
+    /// The buffers hold all candidates.
+    /// </summary>
+    private static int SelectAtLeast(ReadOnlySpan<int> candidates, ReadOnlySpan<float> entries, float kth, Span<int> result, Span<float> values)
+    {
+        int n = candidates.Length, i = 0, o = 0;
+        bool withValues = !values.IsEmpty;
+        ref int cr = ref MemoryMarshal.GetReference(candidates);
+        ref float er = ref MemoryMarshal.GetReference(entries);
+        ref int rr = ref MemoryMarshal.GetReference(result);
+        ref float vr = ref MemoryMarshal.GetReference(values);
+        var t = Vector512.Create(kth);
+        for (; i + 16 <= n; i += 16)
+        {
+            var e = Vector512.LoadUnsafe(ref er, (nuint)i);
+            var keep = Vector512.GreaterThanOrEqual(Vector512.Abs(e), t);
+            Avx512F.Compress(Vector512<int>.Zero, keep.AsInt32(), Vector512.LoadUnsafe(ref cr, (nuint)i)).StoreUnsafe(ref rr, (nuint)o);
+            if (withValues) Avx512F.Compress(Vector512<float>.Zero, keep, e).StoreUnsafe(ref vr, (nuint)o);
+            o += BitOperations.PopCount(keep.ExtractMostSignificantBits());
+        }
+        for (; i < n; i++)
+        {
+            float e = Unsafe.Add(ref er, i);
+            if (MathF.Abs(e) >= kth)
+            {
+                Unsafe.Add(ref rr, o) = Unsafe.Add(ref cr, i);
+                if (withValues) Unsafe.Add(ref vr, o) = e;
+                o++;
             }
         }
         return o;
@@ -420,24 +482,30 @@ internal static class Selection
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint OrderKey(uint bits) => bits ^ ((uint)((int)bits >> 31) | 0x80000000u);
 
-    /// <summary>The k-th largest by a most-significant-digit radix select (see <see cref="KthLargest"/>).</summary>
+    /// <summary>
+    /// The k-th largest by a most-significant-digit radix select (see <see cref="KthLargest"/>). The
+    /// digits start below the leading bits shared by every key (the smallest and largest keys' common
+    /// prefix), so the first histogram spreads values of similar magnitude over its 2048 buckets.
+    /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float RadixSelect(Span<float> values, int k)
     {
         var bits = MemoryMarshal.Cast<float, uint>(values);
         ref uint br = ref MemoryMarshal.GetReference(bits);
+        int m = bits.Length;
+        var (min, max) = KeyRange(bits);
+        int free = 32 - BitOperations.LeadingZeroCount(min ^ max);        // bits below the common prefix
+        uint key = free == 32 ? 0 : min & ~((1u << free) - 1);
         // Four histograms, for values i mod 4: runs of one hot bucket (values of similar magnitude)
         // are four independent chains of increments instead of one.
         const int Bins = 1 << 11;
         Span<int> histogram = stackalloc int[4 * Bins];
         ref int hr = ref MemoryMarshal.GetReference(histogram);
-        int m = bits.Length;
-        uint key = 0;
-        for (int digit = 0; digit < 3; digit++)
+        while (free > 0)
         {
-            int shift = digit == 0 ? 21 : digit == 1 ? 10 : 0, width = digit == 2 ? 10 : 11;
-            uint mask = (1u << width) - 1;
+            int shift = Math.Max(0, free - 11);
+            uint mask = (1u << (free - shift)) - 1;
             histogram.Clear();
             int i4 = 0;
             for (; i4 + 4 <= m; i4 += 4)
@@ -457,7 +525,8 @@ internal static class Selection
                 bin--;
             }
             key |= (uint)bin << shift;
-            if (digit == 2) break;
+            free = shift;
+            if (free == 0) break;
             // Move the values of the selected bucket to the front, keeping every value: [0, w) holds
             // the bucket's values and [w, i) the others, so swapping entries i and w, then advancing w
             // only if entry i belongs to the bucket, keeps that true without a branch.
@@ -472,6 +541,39 @@ internal static class Selection
             m = w;
         }
         return BitConverter.UInt32BitsToSingle((key & 0x80000000u) != 0 ? key ^ 0x80000000u : ~key);
+    }
+
+    /// <summary>The smallest and largest <see cref="OrderKey"/> of the float bits (at least one).</summary>
+    private static (uint Min, uint Max) KeyRange(ReadOnlySpan<uint> bits)
+    {
+        int n = bits.Length, i = 0;
+        uint min = uint.MaxValue, max = 0;
+        ref uint br = ref MemoryMarshal.GetReference(bits);
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            var lo = Vector512.Create(uint.MaxValue);
+            var hi = Vector512<uint>.Zero;
+            var top = Vector512.Create(0x80000000u);
+            for (; i + 16 <= n; i += 16)
+            {
+                var b = Vector512.LoadUnsafe(ref br, (nuint)i);
+                var key = b ^ ((b.AsInt32() >> 31).AsUInt32() | top);
+                lo = Vector512.Min(lo, key);
+                hi = Vector512.Max(hi, key);
+            }
+            for (int l = 0; l < 16; l++)
+            {
+                min = Math.Min(min, lo[l]);
+                max = Math.Max(max, hi[l]);
+            }
+        }
+        for (; i < n; i++)
+        {
+            uint key = OrderKey(Unsafe.Add(ref br, i));
+            min = Math.Min(min, key);
+            max = Math.Max(max, key);
+        }
+        return (min, max);
     }
 
     /// <summary>The k-th largest by introselect (see <see cref="KthLargest"/>).</summary>

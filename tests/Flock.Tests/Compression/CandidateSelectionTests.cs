@@ -153,4 +153,28 @@ public sealed class CandidateSelectionTests
         Assert.Contains(message, ex.Message);
         Assert.All(y, v => Assert.Equal(0f, v));
     }
+
+    [Theory]
+    [InlineData(0, 1000)]      // Gaussian: one entry at the k-th magnitude (vector selection)
+    [InlineData(1, 1000)]      // integers in [−100, 100): many ties at the k-th magnitude, some of them kept
+    [InlineData(1, 9000)]
+    public void Top_k_through_the_sampled_threshold_matches_a_sort(int kind, int k)
+    {
+        const int d = 50_000;                                          // above the exact-path size
+        var rng = new Rng(17 + (ulong)kind);
+        var x = new float[d];
+        for (int i = 0; i < d; i++) x[i] = kind == 0 ? (float)rng.NextGaussian() : rng.NextInt(200) - 100;
+        x[5] = float.NaN;
+        var expected = Enumerable.Range(0, d).Where(i => !float.IsNaN(x[i]))
+            .OrderByDescending(i => MathF.Abs(x[i])).ThenBy(i => i).Take(k).Order().ToArray();
+        var result = new int[k + 64];
+        var values = new float[k + 64];
+        Assert.Equal(k, Selection.TopK(x, k, new Rng(3), result, values));
+        Assert.Equal(expected, result[..k]);
+        Assert.Equal(expected.Select(i => x[i]), values[..k]);
+        // Exactly-sized buffers take the scalar selection: the same result.
+        var exact = new int[k];
+        Assert.Equal(k, Selection.TopK(x, k, new Rng(4), exact));
+        Assert.Equal(expected, exact);
+    }
 }
