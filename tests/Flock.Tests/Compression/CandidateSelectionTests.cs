@@ -177,4 +177,32 @@ public sealed class CandidateSelectionTests
         Assert.Equal(k, Selection.TopK(x, k, new Rng(4), exact));
         Assert.Equal(expected, exact);
     }
+
+    [Theory]
+    [InlineData(1000, 10)]
+    [InlineData(4099, 500)]        // just below one bit in eight
+    [InlineData(4099, 520)]        // just above
+    [InlineData(70_001, 700)]
+    [InlineData(70_001, 21_000)]
+    [InlineData(70_001, 42_000)]   // the complement is drawn
+    [InlineData(70_001, 69_990)]
+    public void Distinct_sampling_lists_the_drawn_subset(int n, int k)
+    {
+        // The reference draws the same stream: a first batch, then one at a time until enough are distinct.
+        bool complement = k > n / 2;
+        int draws = complement ? n - k : k;
+        var marked = new bool[n];
+        var rng = new Rng((ulong)(n + k));
+        for (int j = 0; j < draws; j++) marked[(int)Math.BigMul(rng.NextUInt64(), (ulong)n, out _)] = true;
+        int got = marked.Count(b => b);
+        while (got < draws)
+        {
+            int i = (int)Math.BigMul(rng.NextUInt64(), (ulong)n, out _);
+            if (!marked[i]) { marked[i] = true; got++; }
+        }
+        var expected = Enumerable.Range(0, n).Where(i => marked[i] != complement).ToArray();
+        var result = new int[k];
+        Sampling.DistinctSorted(new Rng((ulong)(n + k)), n, k, result);
+        Assert.Equal(expected, result);
+    }
 }
