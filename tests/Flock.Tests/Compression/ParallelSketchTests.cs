@@ -8,8 +8,7 @@ namespace Flock.Tests.Compression;
 /// payloads, decoded vectors and state must be bit-identical on one thread and on two. Vectors are
 /// above <see cref="KernelParallelism.MinParallelBytes"/>, with a length that is not a multiple of a
 /// chunk, a block or a vector. Every test that changes <see cref="KernelParallelism.MaxThreads"/> in
-/// the compression tests is here; the class shares a collection with the other such tests so they
-/// do not run beside each other.
+/// the compression tests is here, in a collection that runs alone.
 /// </summary>
 [Collection(KernelThreadTests.Name)]
 public sealed class ParallelSketchTests
@@ -209,8 +208,11 @@ public sealed class ParallelSketchTests
     }
 }
 
-/// <summary>The collection of tests that change <see cref="KernelParallelism.MaxThreads"/>: they run one after another.</summary>
-[CollectionDefinition(Name)]
+/// <summary>
+/// Tests that change <see cref="KernelParallelism.MaxThreads"/> (a process-wide setting): they run
+/// alone, after the parallel tests, so no other test changes it under them.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class KernelThreadTests
 {
     /// <summary>Collection name.</summary>
