@@ -133,16 +133,17 @@ internal static class Candidates
         ref float ov = ref MemoryMarshal.GetReference(values);
         if (Avx512F.IsSupported)
         {
-            // Compress the passing lanes' indices into a register and store all sixteen lanes: the
-            // lanes past the passing ones are overwritten by the next store (or lie past the count).
+            // Most groups of sixteen have no passing entry (a predictable branch); the others compress
+            // their passing lanes' indices into a register and store all sixteen lanes: the lanes past
+            // the passing ones are overwritten by the next store (or lie past the count).
             var t = Vector512.Create(threshold);
-            var idx = Vector512.Create(first) + Vector512<int>.Indices;
-            var step = Vector512.Create(16);
-            for (; i <= n - 16; i += 16, idx += step)
+            for (; i <= n - 16; i += 16)
             {
                 var v = Vector512.LoadUnsafe(ref r, (nuint)i);
+                ulong bits = Vector512.GreaterThanOrEqual(Vector512.Abs(v), t).ExtractMostSignificantBits();
+                if (bits == 0) continue;
                 var pass = Vector512.GreaterThanOrEqual(Vector512.Abs(v), t).AsInt32();
-                ulong bits = pass.ExtractMostSignificantBits();
+                var idx = Vector512.Create(first + i) + Vector512<int>.Indices;
                 if (count <= cap - 16)
                 {
                     Avx512F.Compress(Vector512<int>.Zero, pass, idx).StoreUnsafe(ref o, (nuint)count);
