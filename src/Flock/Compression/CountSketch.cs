@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Flock.Tensors;
 
 namespace Flock.Compression;
 
@@ -36,6 +37,14 @@ namespace Flock.Compression;
 /// <b>Payload</b> (after the header), one block (<see cref="CodecId.CountSketch"/>): the seed
 /// (uint64), s (int32; ≥ 1, or 0 for d = 0), then s float32 bucket sums; several blocks
 /// (<see cref="CodecId.CountSketchBlocked"/>): the seed, log₂ B (int32), s, then the sums. Stateless.
+/// </para>
+/// <para>
+/// <b>Threads.</b> On a vector of at least <see cref="Flock.Tensors.KernelParallelism.MinParallelBytes"/>,
+/// encoding and decoding run on several threads (<see cref="Flock.Tensors.KernelParallelism"/>) over
+/// chunks of whole blocks (2^16 entries, or one block if longer), a partition that depends only on
+/// d and B: each chunk owns its blocks' bucket segments and sums them in entry order, and decoding is
+/// entry by entry, so payloads and decoded vectors are bit-identical to one thread's. With global
+/// buckets only the decode is split (into chunks of 2^16 entries).
 /// </para>
 /// </remarks>
 public sealed class CountSketch : ICompressor
@@ -187,15 +196,62 @@ public sealed class CountSketch : ICompressor
         if (blocks > 1) writer.WriteInt32(System.Numerics.BitOperations.Log2((uint)BlockLength));
         writer.WriteInt32(s);
         var sketch = MemoryMarshal.Cast<byte, float>(destination.Slice(writer.Position, 4 * s));
-        sketch.Clear();
-        int b = blocks > 1 ? BlockLength : Math.Max(d, 1);
-        for (int block = 0; block < blocks; block++)
+        int chunks = blocks > 1 ? ChunkCount(blocks, BlockLength) : 1;
+        if (KernelParallelism.UseThreads(4L * d, chunks)) ScatterThreaded(seed, input, sketch, BlockLength, blocks, chunks);
+        else
+            for (int c = 0; c < chunks; c++) ScatterChunk(seed, input, sketch, BlockLength, blocks, c);
+        return writer.Position + 4 * s;
+    }
+
+    /// <summary>Entries per chunk of the threaded encode and decode (whole blocks: ⌈2^16/B⌉ of them).</summary>
+    private const int ChunkEntries = 1 << 16;
+
+    /// <summary>Blocks per chunk for a block length.</summary>
+    private static int BlocksPerChunk(int blockLength) => Math.Max(1, ChunkEntries / blockLength);
+
+    /// <summary>Number of chunks of whole blocks (a partition that depends only on the problem, not on the thread count).</summary>
+    private static int ChunkCount(int blocks, int blockLength)
+    {
+        int g = BlocksPerChunk(blockLength);
+        return (blocks + g - 1) / g;
+    }
+
+    /// <summary>
+    /// Clears the bucket segments of the blocks of chunk <paramref name="chunk"/> and scatters their
+    /// entries (one chunk covers everything when the buckets are global). Chunks own disjoint
+    /// segments, and each segment is summed in entry order, so the sketch does not depend on how
+    /// chunks are spread over threads.
+    /// </summary>
+    private static void ScatterChunk(ulong seed, ReadOnlySpan<float> input, Span<float> sketch, int blockLength, int blocks, int chunk)
+    {
+        int d = input.Length, s = sketch.Length;
+        if (blocks == 1)
         {
-            var (segStart, segLength) = blocks > 1 ? SegmentOf(s, blocks, block) : (0, s);
-            int start = block * b, len = Math.Min(b, d - start);
+            sketch.Clear();
+            Scatter(seed, 0, input, sketch);
+            return;
+        }
+        int g = BlocksPerChunk(blockLength), first = chunk * g, last = Math.Min(blocks, first + g);
+        int segFrom = SegmentOf(s, blocks, first).Start, segTo = last == blocks ? s : SegmentOf(s, blocks, last).Start;
+        sketch[segFrom..segTo].Clear();
+        for (int block = first; block < last; block++)
+        {
+            var (segStart, segLength) = SegmentOf(s, blocks, block);
+            int start = block * blockLength, len = Math.Min(blockLength, d - start);
             Scatter(seed, start, input.Slice(start, len), sketch.Slice(segStart, segLength));
         }
-        return writer.Position + 4 * s;
+    }
+
+    /// <summary><see cref="ScatterChunk"/> over every chunk on several threads (<see cref="KernelParallelism"/>).</summary>
+    private static unsafe void ScatterThreaded(ulong seed, ReadOnlySpan<float> input, Span<float> sketch, int blockLength, int blocks, int chunks)
+    {
+        int d = input.Length, s = sketch.Length;
+        fixed (float* xp = input)
+        fixed (float* sp = sketch)
+        {
+            nint x = (nint)xp, sk = (nint)sp;
+            KernelParallelism.For(chunks, 4L * d, c => ScatterChunk(seed, new ReadOnlySpan<float>((float*)x, d), new Span<float>((float*)sk, s), blockLength, blocks, c));
+        }
     }
 
     /// <summary>Adds σ(i)·x[i] to bucket h(i) of <paramref name="sketch"/> for entries first … first + x.Length − 1.</summary>
@@ -204,6 +260,11 @@ public sealed class CountSketch : ICompressor
     private static void Scatter(ulong seed, int first, ReadOnlySpan<float> input, Span<float> sketch)
     {
         int s = sketch.Length, d = input.Length;
+        if (Avx512F.IsSupported && s <= SmallSegment)
+        {
+            ScatterSmall512(seed, first, input, sketch);
+            return;
+        }
         Span<int> buckets = stackalloc int[SketchHash.Chunk];
         Span<uint> signs = stackalloc uint[SketchHash.Chunk];
         ref float sk = ref MemoryMarshal.GetReference(sketch);
@@ -272,12 +333,9 @@ public sealed class CountSketch : ICompressor
             if (small)
             {
                 // Entry j adds into copy j mod 4, so a run of hits on one bucket is four independent chains.
-                for (; j + 4 <= len; j += 4)
+                unsafe
                 {
-                    Unsafe.Add(ref cp, Unsafe.Add(ref br, j)) += Unsafe.Add(ref vr, j);
-                    Unsafe.Add(ref cp, SmallSegment + Unsafe.Add(ref br, j + 1)) += Unsafe.Add(ref vr, j + 1);
-                    Unsafe.Add(ref cp, 2 * SmallSegment + Unsafe.Add(ref br, j + 2)) += Unsafe.Add(ref vr, j + 2);
-                    Unsafe.Add(ref cp, 3 * SmallSegment + Unsafe.Add(ref br, j + 3)) += Unsafe.Add(ref vr, j + 3);
+                    j = ScatterFour((float*)Unsafe.AsPointer(ref cp), (int*)Unsafe.AsPointer(ref br), (float*)Unsafe.AsPointer(ref vr), j, len);
                 }
                 for (; j < len; j++) Unsafe.Add(ref cp, SmallSegment * (j & 3) + Unsafe.Add(ref br, j)) += Unsafe.Add(ref vr, j);
                 continue;
@@ -295,6 +353,78 @@ public sealed class CountSketch : ICompressor
         if (small)
             for (int b = 0; b < s; b++)
                 Unsafe.Add(ref sk, b) += (Unsafe.Add(ref cp, b) + Unsafe.Add(ref cp, SmallSegment + b)) + (Unsafe.Add(ref cp, 2 * SmallSegment + b) + Unsafe.Add(ref cp, 3 * SmallSegment + b));
+    }
+
+    /// <summary>
+    /// <see cref="Scatter"/> for a segment of at most <see cref="SmallSegment"/> buckets with AVX-512:
+    /// the hashing of sixteen entries (vector work) and the four-copy scatter of the sixteen hashed
+    /// <see cref="ScatterLag"/> entries earlier (loads and stores) share one loop, so the two kinds of
+    /// work overlap. Entries are added in the same order, into the same copies, as hashing the whole
+    /// chunk first.
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void ScatterSmall512(ulong seed, int first, ReadOnlySpan<float> input, Span<float> sketch)
+    {
+        int s = sketch.Length, d = input.Length;
+        int* buckets = stackalloc int[SketchHash.Chunk];
+        float* values = stackalloc float[SketchHash.Chunk];
+        float* copies = stackalloc float[4 * SmallSegment];
+        new Span<float>(copies, 4 * SmallSegment).Clear();
+        var a = Vector512.Create((uint)seed);
+        var bb = Vector512.Create((uint)(seed >> 32));
+        var vs = Vector512.Create((ulong)(uint)s).AsUInt32();
+        fixed (float* xp = input)
+        {
+            for (int start = 0; start < d; start += SketchHash.Chunk)
+            {
+                int len = Math.Min(SketchHash.Chunk, d - start), j = 0;
+                uint* xs = (uint*)(xp + start);
+                var idx = Vector512.Create((uint)(first + start)) + Vector512<uint>.Indices;
+                for (; j + 16 <= len; j += 16)
+                {
+                    var h = SketchHash.Hash(a, bb, idx);
+                    idx += Vector512.Create(16u);
+                    SketchHash.Buckets(h, vs).Store(buckets + j);
+                    (Vector512.Load(xs + j) ^ SketchHash.SignMasks(h)).Store((uint*)values + j);
+                    if (j >= ScatterLag) ScatterFour(copies, buckets, values, j - ScatterLag, j - ScatterLag + 16);
+                }
+                int done = Math.Max(0, j - ScatterLag);
+                for (int t = j; t < len; t++)
+                {
+                    uint h = SketchHash.Hash(seed, first + start + t);
+                    buckets[t] = SketchHash.Bucket(h, s);
+                    ((uint*)values)[t] = xs[t] ^ SketchHash.SignMask(h);
+                }
+                done = ScatterFour(copies, buckets, values, done, len);
+                for (; done < len; done++) copies[SmallSegment * (done & 3) + buckets[done]] += values[done];
+            }
+        }
+        ref float sk = ref MemoryMarshal.GetReference(sketch);
+        for (int b = 0; b < s; b++)
+            Unsafe.Add(ref sk, b) += (copies[b] + copies[SmallSegment + b]) + (copies[2 * SmallSegment + b] + copies[3 * SmallSegment + b]);
+    }
+
+    /// <summary>How many entries the scatter of <see cref="ScatterSmall512"/> runs behind the hashing (a multiple of 16: the scattered buckets are no longer in flight).</summary>
+    private const int ScatterLag = 64;
+
+    /// <summary>
+    /// copies[(j mod 4)·<see cref="SmallSegment"/> + buckets[j]] += values[j] for j = from, … while
+    /// four entries remain before <paramref name="length"/> (stack buffers: pointers and native-width
+    /// offsets, four memory operations per entry); returns the first entry left.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe int ScatterFour(float* copies, int* buckets, float* values, int from, int length)
+    {
+        nint j = from;
+        for (; j + 4 <= length; j += 4)
+        {
+            copies[(nint)buckets[j]] += values[j];
+            copies[(nint)buckets[j + 1] + SmallSegment] += values[j + 1];
+            copies[(nint)buckets[j + 2] + 2 * SmallSegment] += values[j + 2];
+            copies[(nint)buckets[j + 3] + 3 * SmallSegment] += values[j + 3];
+        }
+        return (int)j;
     }
 
     /// <inheritdoc />
@@ -324,11 +454,45 @@ public sealed class CountSketch : ICompressor
         if (blocked && s < blocks) throw reader.Error("size", $"s = {s} buckets is fewer than the {blocks} blocks of {blockLength} entries.");
         var sketch = MemoryMarshal.Cast<byte, float>(reader.ReadBytes(4L * s, "buckets"));
         reader.End();
-        for (int block = 0; block < blocks; block++)
+        int chunks = blocked ? ChunkCount(blocks, blockLength) : (d + ChunkEntries - 1) / ChunkEntries;
+        if (KernelParallelism.UseThreads(4L * d, chunks)) GatherThreaded(seed, sketch, output, blocked ? blockLength : 0, blocks, chunks, scale, accumulate);
+        else if (blocked)
+            for (int c = 0; c < chunks; c++) GatherChunk(seed, sketch, output, blockLength, blocks, c, scale, accumulate);
+        else GatherBlock(seed, 0, sketch, output, scale, accumulate);
+    }
+
+    /// <summary>
+    /// De-sketches the entries of chunk <paramref name="chunk"/>: whole blocks of a blocked sketch
+    /// (<paramref name="blockLength"/> &gt; 0), or <see cref="ChunkEntries"/> entries of a global one.
+    /// Every entry is computed on its own, so the output does not depend on the chunking.
+    /// </summary>
+    private static void GatherChunk(ulong seed, ReadOnlySpan<float> sketch, Span<float> output, int blockLength, int blocks, int chunk, float scale, bool accumulate)
+    {
+        int d = output.Length, s = sketch.Length;
+        if (blockLength == 0)
         {
-            var (segStart, segLength) = blocked ? SegmentOf(s, blocks, block) : (0, s);
+            int start = chunk * ChunkEntries, len = Math.Min(ChunkEntries, d - start);
+            GatherBlock(seed, start, sketch, output.Slice(start, len), scale, accumulate);
+            return;
+        }
+        int g = BlocksPerChunk(blockLength), first = chunk * g, last = Math.Min(blocks, first + g);
+        for (int block = first; block < last; block++)
+        {
+            var (segStart, segLength) = SegmentOf(s, blocks, block);
             int start = block * blockLength, len = Math.Min(blockLength, d - start);
             GatherBlock(seed, start, sketch.Slice(segStart, segLength), output.Slice(start, len), scale, accumulate);
+        }
+    }
+
+    /// <summary><see cref="GatherChunk"/> over every chunk on several threads (<see cref="KernelParallelism"/>).</summary>
+    private static unsafe void GatherThreaded(ulong seed, ReadOnlySpan<float> sketch, Span<float> output, int blockLength, int blocks, int chunks, float scale, bool accumulate)
+    {
+        int d = output.Length, s = sketch.Length;
+        fixed (float* sp = sketch)
+        fixed (float* op = output)
+        {
+            nint sk = (nint)sp, o = (nint)op;
+            KernelParallelism.For(chunks, 4L * d, c => GatherChunk(seed, new ReadOnlySpan<float>((float*)sk, s), new Span<float>((float*)o, d), blockLength, blocks, c, scale, accumulate));
         }
     }
 

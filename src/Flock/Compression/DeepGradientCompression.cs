@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Flock.Tensors;
 
 namespace Flock.Compression;
 
@@ -34,6 +36,14 @@ namespace Flock.Compression;
 /// entries are sent (possibly fewer, as in the paper, when the refined count ends in [0.8·k, k)).
 /// The threshold sample is drawn from the context's generator, so a payload is reproducible from
 /// (seed, node, round).
+/// </para>
+/// <para>
+/// <b>Cost.</b> The sampled entries of the updated v are computed from u, v and g before the
+/// momentum pass, so the first threshold is known during the pass, which also counts and collects
+/// the entries passing it: one pass over the state instead of two. On a vector of at least
+/// <see cref="Flock.Tensors.KernelParallelism.MinParallelBytes"/> the sample and the pass run on
+/// several threads (chunks of 2^16 entries, collected in chunk order), with payloads and state
+/// bit-identical to one thread's.
 /// </para>
 /// </remarks>
 public sealed class DeepGradientCompression : ICompressor
@@ -167,18 +177,27 @@ public sealed class DeepGradientCompression : ICompressor
         int k = CountAt(d, context.Round);
         int[] indices = ArrayPool<int>.Shared.Rent(Math.Max(k, 1));
         float[]? sample = null;
+        int[]? cand = null;
         try
         {
             int n;
             if (k > 0 && k < d)
             {
-                // The threshold sample is taken during the accumulation, while each tile of v is in L1.
+                // The threshold sample is the updated v at the sampled indices, computed from u, v and g
+                // before the accumulation, so the accumulation pass also counts (and collects) the
+                // entries passing the first threshold: the same counts as a separate pass afterwards.
                 int m = Selection.DgcSampleLength(d, SampleFraction);
                 sample = ArrayPool<float>.Shared.Rent(m);
                 var keys = sample.AsSpan(0, m);
                 Selection.StratifiedIndices(d, context.CreateRng("dgc-threshold"), MemoryMarshal.Cast<float, int>(keys));
-                AccumulateAndSample(u, v, input, Momentum, gradScale, keys);
-                n = Selection.DgcFromSample(v, k, keys, indices);
+                SampleUpdated(u, v, input, Momentum, gradScale, keys);
+                float t = Selection.DgcThreshold(d, k, keys);
+                int cap = Selection.DgcCapacity(d, k);
+                cand = ArrayPool<int>.Shared.Rent(cap);
+                int c = KernelParallelism.UseThreads(4L * d, Candidates.ChunkCount(d))
+                    ? AccumulateAndCollectThreaded(u, v, input, Momentum, gradScale, t, cand.AsSpan(0, cap))
+                    : AccumulateAndCollect(u, v, input, Momentum, gradScale, t, 0, cand.AsSpan(0, cap));
+                n = Selection.DgcRefine(v, k, t, c, ref cand, indices);
             }
             else
             {
@@ -198,27 +217,93 @@ public sealed class DeepGradientCompression : ICompressor
         {
             ArrayPool<int>.Shared.Return(indices);
             if (sample is not null) ArrayPool<float>.Shared.Return(sample);
+            if (cand is not null) ArrayPool<int>.Shared.Return(cand);
         }
     }
 
-    /// <summary>Entries per tile of <see cref="AccumulateAndSample"/> (16 KB of v: L1-resident when sampled).</summary>
+    /// <summary>Entries per tile of <see cref="AccumulateAndCollect"/> (16 KB of v: L1-resident when collected).</summary>
     private const int Tile = 1 << 12;
 
     /// <summary>
-    /// <see cref="Accumulate"/>, tile by tile, replacing each increasing sample index in
-    /// <paramref name="sample"/> (int bits) by the magnitude key of v at that index right after its
-    /// tile is updated: the same values as sampling the updated v afterwards, without a second pass.
+    /// Replaces each sample index in <paramref name="sample"/> (int bits) by the magnitude key of the
+    /// updated v at that index, v + (μ·u + a·g), rounded as <see cref="Accumulate"/> rounds it. The
+    /// indices increase, so the entries a few samples ahead are prefetched; a large vector's sample is
+    /// split into runs of <see cref="SampleChunk"/> on several threads (each key is computed on its own).
     /// </summary>
-    private static void AccumulateAndSample(Span<float> u, Span<float> v, ReadOnlySpan<float> g, float mu, float a, Span<float> sample)
+    private static unsafe void SampleUpdated(ReadOnlySpan<float> u, ReadOnlySpan<float> v, ReadOnlySpan<float> g, float mu, float a, Span<float> sample)
     {
-        int n = g.Length, j = 0, m = sample.Length;
-        var at = MemoryMarshal.Cast<float, int>(sample);
-        ref float vr = ref MemoryMarshal.GetReference(v);
+        int d = g.Length, m = sample.Length, chunks = (m + SampleChunk - 1) / SampleChunk;
+        fixed (float* up = u)
+        fixed (float* vp = v)
+        fixed (float* gp = g)
+        fixed (float* sp = sample)
+        {
+            if (KernelParallelism.UseThreads(4L * d, chunks)) SampleThreaded(up, vp, gp, mu, a, sp, m, chunks, 4L * d);
+            else SampleRange(up, vp, gp, mu, a, sp, 0, m);
+        }
+    }
+
+    /// <summary>Samples per run of a threaded <see cref="SampleUpdated"/>.</summary>
+    private const int SampleChunk = 1 << 13;
+
+    private static unsafe void SampleThreaded(float* up, float* vp, float* gp, float mu, float a, float* sp, int m, int chunks, long bytes)
+    {
+        nint ub = (nint)up, vb = (nint)vp, gb = (nint)gp, sb = (nint)sp;
+        KernelParallelism.For(chunks, bytes, c =>
+            SampleRange((float*)ub, (float*)vb, (float*)gb, mu, a, (float*)sb, c * SampleChunk, Math.Min(m, (c + 1) * SampleChunk)));
+    }
+
+    /// <summary><see cref="SampleUpdated"/> for the samples [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    private static unsafe void SampleRange(float* up, float* vp, float* gp, float mu, float a, float* sample, int from, int to)
+    {
+        int* at = (int*)sample;
+        for (int j = from; j < to; j++)
+        {
+            if (Sse.IsSupported && j + SampleAhead < to)
+            {
+                int ahead = at[j + SampleAhead];
+                Sse.Prefetch0(up + ahead);
+                Sse.Prefetch0(vp + ahead);
+                Sse.Prefetch0(gp + ahead);
+            }
+            int i = at[j];
+            float ui = mu * up[i] + a * gp[i];
+            sample[j] = Kernels.MagnitudeKey(vp[i] + ui);
+        }
+    }
+
+    /// <summary>How many samples ahead <see cref="SampleUpdated"/> prefetches.</summary>
+    private const int SampleAhead = 64;
+
+    /// <summary>
+    /// <see cref="Accumulate"/>, tile by tile, collecting after each tile the indices (offset by
+    /// <paramref name="first"/>) of its entries with |v| ≥ <paramref name="threshold"/> while they fit
+    /// in <paramref name="indices"/>; returns how many there are in total (see <see cref="Candidates"/>).
+    /// </summary>
+    private static int AccumulateAndCollect(Span<float> u, Span<float> v, ReadOnlySpan<float> g, float mu, float a, float threshold, int first, Span<int> indices)
+    {
+        int n = g.Length, count = 0;
         for (int t0 = 0; t0 < n; t0 += Tile)
         {
-            int len = Math.Min(Tile, n - t0), t1 = t0 + len;
+            int len = Math.Min(Tile, n - t0);
             Accumulate(u.Slice(t0, len), v.Slice(t0, len), g.Slice(t0, len), mu, a);
-            for (; j < m && at[j] < t1; j++) sample[j] = Kernels.MagnitudeKey(Unsafe.Add(ref vr, at[j]));
+            count += Candidates.Collect(v.Slice(t0, len), first + t0, threshold, indices[Math.Min(count, indices.Length)..], default);
+        }
+        return count;
+    }
+
+    /// <summary><see cref="AccumulateAndCollect"/> over chunks of the vector on several threads, the indices in chunk order.</summary>
+    private static unsafe int AccumulateAndCollectThreaded(Span<float> u, Span<float> v, ReadOnlySpan<float> g, float mu, float a, float threshold, Span<int> indices)
+    {
+        int d = g.Length;
+        fixed (float* up = u)
+        fixed (float* vp = v)
+        fixed (float* gp = g)
+        {
+            nint ub = (nint)up, vb = (nint)vp, gb = (nint)gp;
+            return Candidates.Run(d, 4L * d, (start, length, chunk, _) => AccumulateAndCollect(
+                new Span<float>((float*)ub + start, length), new Span<float>((float*)vb + start, length),
+                new ReadOnlySpan<float>((float*)gb + start, length), mu, a, threshold, start, chunk), indices, default);
         }
     }
 

@@ -43,6 +43,13 @@ namespace Flock.Compression;
 /// (<see cref="CodecId.SrhtBlocked"/>): the seed, log₂ of the block length (int32), s, then the
 /// values. Stateless.
 /// </para>
+/// <para>
+/// <b>Threads.</b> With several blocks, a vector of at least
+/// <see cref="Flock.Tensors.KernelParallelism.MinParallelBytes"/> is encoded and decoded on several
+/// threads (<see cref="Flock.Tensors.KernelParallelism"/>) over chunks of whole blocks (2^16 entries,
+/// or one block if longer); block i's values start at ⌊i·s/blocks⌋ whatever the chunking, and blocks
+/// are independent, so payloads and decoded vectors are bit-identical to one thread's.
+/// </para>
 /// </remarks>
 public sealed class Srht : ICompressor
 {
@@ -197,18 +204,48 @@ public sealed class Srht : ICompressor
         if (blocked) writer.WriteInt32(BitOperations.Log2((uint)b));
         writer.WriteInt32(s);
         var values = MemoryMarshal.Cast<byte, float>(destination.Slice(writer.Position, 4 * s));
-        int blocks = padded / b;
+        int blocks = padded / b, chunks = blocked ? ChunkCount(blocks, b) : 1;
+        if (KernelParallelism.UseThreads(4L * d, chunks)) EncodeThreaded(seed, input, values, b, blocks, chunks);
+        else EncodeChunk(seed, input, values, b, blocks, 0, blocks);
+        return writer.Position + 4 * s;
+    }
+
+    /// <summary>Transform length per chunk of the threaded encode and decode (whole blocks: ⌈2^16/b⌉ of them).</summary>
+    private const int ChunkEntries = 1 << 16;
+
+    /// <summary>Blocks per chunk for a block length.</summary>
+    private static int BlocksPerChunk(int blockLength) => Math.Max(1, ChunkEntries / blockLength);
+
+    /// <summary>Number of chunks of whole blocks (a partition that depends only on the problem, not on the thread count).</summary>
+    private static int ChunkCount(int blocks, int blockLength)
+    {
+        int g = BlocksPerChunk(blockLength);
+        return (blocks + g - 1) / g;
+    }
+
+    /// <summary>The first sketch value of block <paramref name="block"/>: Σ_{i &lt; block} RowsInBlock = ⌊block·s/blocks⌋.</summary>
+    private static int FirstRowOf(int rows, int blocks, int block) => (int)((long)block * rows / blocks);
+
+    /// <summary>
+    /// Sketches blocks [<paramref name="from"/>, <paramref name="to"/>) of the transform into their
+    /// rows of <paramref name="values"/> (all s of them: block i's start at ⌊i·s/blocks⌋). Blocks
+    /// are independent, so the values do not depend on how blocks are spread over threads.
+    /// </summary>
+    private static void EncodeChunk(ulong seed, ReadOnlySpan<float> input, Span<float> values, int b, int blocks, int from, int to)
+    {
+        int d = input.Length, s = values.Length;
+        bool blocked = blocks > 1;
         float[] scratch = ArrayPool<float>.Shared.Rent(b);
         int[] rows = ArrayPool<int>.Shared.Rent(Math.Max(blocked ? (s + blocks - 1) / blocks : s, 1));
         int[] lengths = ArrayPool<int>.Shared.Rent(blocked ? (s + blocks - 1) / blocks : 1);
         try
         {
             var z = scratch.AsSpan(0, b);
-            int o = 0;
-            for (int block = 0; block < blocks; block++)
+            for (int block = from; block < to; block++)
             {
                 int k = blocked ? RowsInBlock(s, blocks, block) : s;
                 if (k == 0) continue;
+                int o = FirstRowOf(s, blocks, block);
                 int start = block * b, len = Math.Min(b, d - start);
                 var r = rows.AsSpan(0, k);
                 if (len == b && WalshHadamard.CanSplit16(b))
@@ -232,15 +269,16 @@ public sealed class Srht : ICompressor
                     float inv = (float)(1.0 / b);
                     int q = b / k;
                     float w0 = MathF.Sqrt(q * inv), w1 = MathF.Sqrt((q + 1) * inv);
-                    for (int j = 0; j < k; j++) values[o + j] = z[r[j]] * (n[j] == q ? w0 : w1);
+                    var dst = values.Slice(o, k);
+                    Gather(z, r, dst);
+                    Weigh(dst, n, q, w0, w1, dst);
                 }
                 else
                 {
-                    RowsOf(seed, padded, r);
+                    RowsOf(seed, b, r);
                     float norm = (float)(1.0 / Math.Sqrt(k));
                     for (int j = 0; j < k; j++) values[o + j] = z[r[j]] * norm;
                 }
-                o += k;
             }
         }
         finally
@@ -249,7 +287,19 @@ public sealed class Srht : ICompressor
             ArrayPool<int>.Shared.Return(rows);
             ArrayPool<int>.Shared.Return(lengths);
         }
-        return writer.Position + 4 * s;
+    }
+
+    /// <summary><see cref="EncodeChunk"/> over chunks of whole blocks on several threads (<see cref="KernelParallelism"/>).</summary>
+    private static unsafe void EncodeThreaded(ulong seed, ReadOnlySpan<float> input, Span<float> values, int b, int blocks, int chunks)
+    {
+        int d = input.Length, s = values.Length, g = BlocksPerChunk(b);
+        fixed (float* xp = input)
+        fixed (float* vp = values)
+        {
+            nint x = (nint)xp, v = (nint)vp;
+            KernelParallelism.For(chunks, 4L * d, c =>
+                EncodeChunk(seed, new ReadOnlySpan<float>((float*)x, d), new Span<float>((float*)v, s), b, blocks, c * g, Math.Min(blocks, (c + 1) * g)));
+        }
     }
 
     /// <inheritdoc />
@@ -283,15 +333,27 @@ public sealed class Srht : ICompressor
         reader.End();
         if (d == 0) return;
 
-        int blocks = padded / b;
+        int blocks = padded / b, chunks = blocked ? ChunkCount(blocks, b) : 1;
+        if (KernelParallelism.UseThreads(4L * d, chunks)) DecodeThreaded(seed, values, output, b, blocks, chunks, scale, accumulate);
+        else DecodeChunk(seed, values, output, b, blocks, 0, blocks, scale, accumulate);
+    }
+
+    /// <summary>
+    /// De-sketches blocks [<paramref name="from"/>, <paramref name="to"/>) into their coordinates of
+    /// <paramref name="output"/> from their rows of <paramref name="values"/> (all s of them). Blocks
+    /// are independent, so the output does not depend on how blocks are spread over threads.
+    /// </summary>
+    private static void DecodeChunk(ulong seed, ReadOnlySpan<float> values, Span<float> output, int b, int blocks, int from, int to, float scale, bool accumulate)
+    {
+        int d = output.Length, s = values.Length;
+        bool blocked = blocks > 1;
         float[] scratch = ArrayPool<float>.Shared.Rent(b);
         int[] rows = ArrayPool<int>.Shared.Rent(blocked ? (s + blocks - 1) / blocks : s);
         int[] lengths = ArrayPool<int>.Shared.Rent(blocked ? (s + blocks - 1) / blocks : 1);
         try
         {
             var z = scratch.AsSpan(0, b);
-            int o = 0;
-            for (int block = 0; block < blocks; block++)
+            for (int block = from; block < to; block++)
             {
                 int k = blocked ? RowsInBlock(s, blocks, block) : s;
                 int start = block * b, len = Math.Min(b, d - start);
@@ -301,6 +363,7 @@ public sealed class Srht : ICompressor
                     if (!accumulate) output.Slice(start, len).Clear();
                     continue;
                 }
+                int o = FirstRowOf(s, blocks, block);
                 var r = rows.AsSpan(0, k);
                 z.Clear();
                 if (blocked)
@@ -310,19 +373,20 @@ public sealed class Srht : ICompressor
                     float inv = (float)(1.0 / b);
                     int q = b / k;
                     float w0 = MathF.Sqrt(q * inv), w1 = MathF.Sqrt((q + 1) * inv);
-                    for (int j = 0; j < k; j++) z[r[j]] = values[o + j] * (n[j] == q ? w0 : w1);
+                    var weighted = MemoryMarshal.Cast<int, float>(n);      // the lengths are not needed once weighed
+                    Weigh(values.Slice(o, k), n, q, w0, w1, weighted);
+                    Scatter(weighted, r, z);
                 }
                 else
                 {
-                    RowsOf(seed, padded, r);
+                    RowsOf(seed, b, r);
                     float norm = (float)(1.0 / Math.Sqrt(k));
                     for (int j = 0; j < k; j++) z[r[j]] = values[o + j] * norm;
                 }
-                o += k;
                 if (len == b && WalshHadamard.EndsWithRadix16(b))
                 {
                     // The last radix-16 pass writes D·(H·z) (or adds it) straight to the output.
-                    WalshHadamard.TransformButLastPass(z);
+                    WalshHadamard.TransformButLastPass(z, output.Slice(start, len));
                     LastPassSigned(seed, start, z, output.Slice(start, len), scale, accumulate);
                 }
                 else
@@ -337,6 +401,19 @@ public sealed class Srht : ICompressor
             ArrayPool<float>.Shared.Return(scratch);
             ArrayPool<int>.Shared.Return(rows);
             ArrayPool<int>.Shared.Return(lengths);
+        }
+    }
+
+    /// <summary><see cref="DecodeChunk"/> over chunks of whole blocks on several threads (<see cref="KernelParallelism"/>).</summary>
+    private static unsafe void DecodeThreaded(ulong seed, ReadOnlySpan<float> values, Span<float> output, int b, int blocks, int chunks, float scale, bool accumulate)
+    {
+        int d = output.Length, s = values.Length, g = BlocksPerChunk(b);
+        fixed (float* vp = values)
+        fixed (float* op = output)
+        {
+            nint v = (nint)vp, o = (nint)op;
+            KernelParallelism.For(chunks, 4L * d, c =>
+                DecodeChunk(seed, new ReadOnlySpan<float>((float*)v, s), new Span<float>((float*)o, d), b, blocks, c * g, Math.Min(blocks, (c + 1) * g), scale, accumulate));
         }
     }
 
@@ -387,13 +464,38 @@ public sealed class Srht : ICompressor
         if (k == 0) return;
         if (rows.Length < k || (!lengths.IsEmpty && lengths.Length < k)) throw new ArgumentException($"Row buffers shorter than the {k} rows.", nameof(rows));
         ulong blockSeed = Mix64(Mix64(seed ^ 0x424C4B52UL) + (ulong)block);
-        int q = b / k, rem = b % k, start = 0;
+        int q = b / k, rem = b % k, j0 = 0;
         bool withLengths = !lengths.IsEmpty;
-        Span<uint> hashes = stackalloc uint[SketchHash.Chunk];
         ref int rr = ref MemoryMarshal.GetReference(rows);
         ref int lr = ref MemoryMarshal.GetReference(lengths);
+        if (Avx512F.IsSupported)
+        {
+            // Row j = j·q + min(j, rem) + ⌊h·nⱼ/2^32⌋ with nⱼ = q + (j < rem), sixteen at a time
+            // straight from the hashes (the high halves of 32×32-bit products, even and odd lanes).
+            var a = Vector512.Create((uint)blockSeed);
+            var bb = Vector512.Create((uint)(blockSeed >> 32));
+            var vq = Vector512.Create((uint)q);
+            var vrem = Vector512.Create((uint)rem);
+            var jv = Vector512<uint>.Indices;
+            var high = Vector512.Create(0xFFFFFFFF00000000UL);
+            for (; j0 + 16 <= k; j0 += 16)
+            {
+                var h = SketchHash.Hash(a, bb, jv);
+                var nv = vq - Vector512.LessThan(jv, vrem);
+                var sv = jv * vq + Vector512.Min(jv, vrem);
+                var even = Avx512F.Multiply(h, nv);
+                var odd = Avx512F.Multiply((h.AsUInt64() >> 32).AsUInt32(), (nv.AsUInt64() >> 32).AsUInt32());
+                var bucket = ((even >> 32) | (odd & high)).AsUInt32();
+                (sv + bucket).AsInt32().StoreUnsafe(ref rr, (nuint)j0);
+                if (withLengths) nv.AsInt32().StoreUnsafe(ref lr, (nuint)j0);
+                jv += Vector512.Create(16u);
+            }
+            if (j0 == k) return;
+        }
+        int start = j0 * q + Math.Min(j0, rem);
+        Span<uint> hashes = stackalloc uint[SketchHash.Chunk];
         ref uint hr = ref MemoryMarshal.GetReference(hashes);
-        for (int first = 0; first < k; first += SketchHash.Chunk)
+        for (int first = j0; first < k; first += SketchHash.Chunk)
         {
             int len = Math.Min(SketchHash.Chunk, k - first);
             SketchHash.Fill(blockSeed, first, hashes[..((len + 7) & ~7)]);
@@ -428,6 +530,78 @@ public sealed class Srht : ICompressor
         }
     }
 
+    /// <summary>destination[j] = z[rows[j]] (rows within z).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Gather(ReadOnlySpan<float> z, ReadOnlySpan<int> rows, Span<float> destination)
+    {
+        int k = destination.Length, j = 0;
+        if (rows.Length < k) throw new ArgumentException($"{rows.Length} rows for {k} values.", nameof(rows));
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        ref int rr = ref MemoryMarshal.GetReference(rows);
+        ref float dr = ref MemoryMarshal.GetReference(destination);
+        for (; j + 4 <= k; j += 4)
+        {
+            Unsafe.Add(ref dr, j) = Unsafe.Add(ref zr, Unsafe.Add(ref rr, j));
+            Unsafe.Add(ref dr, j + 1) = Unsafe.Add(ref zr, Unsafe.Add(ref rr, j + 1));
+            Unsafe.Add(ref dr, j + 2) = Unsafe.Add(ref zr, Unsafe.Add(ref rr, j + 2));
+            Unsafe.Add(ref dr, j + 3) = Unsafe.Add(ref zr, Unsafe.Add(ref rr, j + 3));
+        }
+        for (; j < k; j++) Unsafe.Add(ref dr, j) = Unsafe.Add(ref zr, Unsafe.Add(ref rr, j));
+    }
+
+    /// <summary>z[rows[j]] = values[j] (rows within z).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Scatter(ReadOnlySpan<float> values, ReadOnlySpan<int> rows, Span<float> z)
+    {
+        int k = values.Length, j = 0;
+        if (rows.Length < k) throw new ArgumentException($"{rows.Length} rows for {k} values.", nameof(rows));
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        ref int rr = ref MemoryMarshal.GetReference(rows);
+        ref float vr = ref MemoryMarshal.GetReference(values);
+        for (; j + 4 <= k; j += 4)
+        {
+            Unsafe.Add(ref zr, Unsafe.Add(ref rr, j)) = Unsafe.Add(ref vr, j);
+            Unsafe.Add(ref zr, Unsafe.Add(ref rr, j + 1)) = Unsafe.Add(ref vr, j + 1);
+            Unsafe.Add(ref zr, Unsafe.Add(ref rr, j + 2)) = Unsafe.Add(ref vr, j + 2);
+            Unsafe.Add(ref zr, Unsafe.Add(ref rr, j + 3)) = Unsafe.Add(ref vr, j + 3);
+        }
+        for (; j < k; j++) Unsafe.Add(ref zr, Unsafe.Add(ref rr, j)) = Unsafe.Add(ref vr, j);
+    }
+
+    /// <summary>destination[j] = values[j]·(lengths[j] = q ? w0 : w1) (destination may be values, or lengths reinterpreted).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Weigh(ReadOnlySpan<float> values, ReadOnlySpan<int> lengths, int q, float w0, float w1, Span<float> destination)
+    {
+        int k = values.Length, j = 0;
+        if (lengths.Length < k || destination.Length < k) throw new ArgumentException($"Buffers shorter than the {k} values.", nameof(lengths));
+        ref float vr = ref MemoryMarshal.GetReference(values);
+        ref int nr = ref MemoryMarshal.GetReference(lengths);
+        ref float dr = ref MemoryMarshal.GetReference(destination);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var vq = Vector512.Create(q);
+            var vw0 = Vector512.Create(w0);
+            var vw1 = Vector512.Create(w1);
+            for (; j + 16 <= k; j += 16)
+            {
+                var w = Vector512.ConditionalSelect(Vector512.Equals(Vector512.LoadUnsafe(ref nr, (nuint)j), vq).AsSingle(), vw0, vw1);
+                (Vector512.LoadUnsafe(ref vr, (nuint)j) * w).StoreUnsafe(ref dr, (nuint)j);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var vq = Vector256.Create(q);
+            var vw0 = Vector256.Create(w0);
+            var vw1 = Vector256.Create(w1);
+            for (; j + 8 <= k; j += 8)
+            {
+                var w = Vector256.ConditionalSelect(Vector256.Equals(Vector256.LoadUnsafe(ref nr, (nuint)j), vq).AsSingle(), vw0, vw1);
+                (Vector256.LoadUnsafe(ref vr, (nuint)j) * w).StoreUnsafe(ref dr, (nuint)j);
+            }
+        }
+        for (; j < k; j++) Unsafe.Add(ref dr, j) = Unsafe.Add(ref vr, j) * (Unsafe.Add(ref nr, j) == q ? w0 : w1);
+    }
+
     /// <summary>The SplitMix64 finalizer (Steele, Lea &amp; Flood, 2014): a bijective 64-bit mix.</summary>
     private static ulong Mix64(ulong z)
     {
@@ -436,18 +610,60 @@ public sealed class Srht : ICompressor
         return z ^ (z >> 31);
     }
 
+    /// <summary>Most sign words of one split block (<see cref="WalshHadamard.CanSplit16"/> blocks have at most 4096 entries).</summary>
+    private const int MaxBlockWords = 128;
+
+    /// <summary>
+    /// The sign words (hashes of ⌊i/32⌋) of the entries first … first + n − 1 of a block, first and
+    /// n multiples of 32, n ≤ 32·<see cref="MaxBlockWords"/>, hashed sixteen at a time; returns how many.
+    /// </summary>
+    private static int SignWords(ulong seed, int first, int n, Span<uint> words)
+    {
+        int count = n >> 5;
+        SketchHash.Fill(seed, first >> 5, words[..((count + 7) & ~7)]);
+        return count;
+    }
+
     /// <summary>z = the strides 1–8 butterflies of D·x, sixteen entries at a time (x.Length = z.Length, a multiple of 16).</summary>
+    [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SignedButterflies(ulong seed, int first, ReadOnlySpan<float> x, Span<float> z)
     {
         // first is a multiple of the block length (≥ 16): each 16 entries take half a sign word.
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float zr = ref MemoryMarshal.GetReference(z);
-        for (int i = 0; i + 16 <= z.Length; i += 16)
+        var lowShifts = Vector512.Create(31u) - Vector512<uint>.Indices;   // lane l takes bit l of the word …
+        var highShifts = Vector512.Create(15u) - Vector512<uint>.Indices;  // … or bit 16 + l
+        var signBit = Vector512.Create(0x80000000u);
+        int n = z.Length;
+        if ((first & 31) == 0 && (n & 31) == 0 && n <= 32 * MaxBlockWords)
+        {
+            // The block's sign words hashed sixteen at a time first, then two registers per word.
+            Span<uint> words = stackalloc uint[MaxBlockWords];
+            int count = SignWords(seed, first, n, words);
+            ref uint wr = ref MemoryMarshal.GetReference(words);
+            for (int w = 0; w < count; w++)
+            {
+                var word = Vector512.Create(Unsafe.Add(ref wr, w));
+                nuint i = (nuint)w * 32;
+                // The next block's entries are read while this one is transformed (prefetches do not fault past the end).
+                unsafe
+                {
+                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref xr, i + (nuint)n)));
+                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref xr, i + 16 + (nuint)n)));
+                }
+                var v0 = (Vector512.LoadUnsafe(ref xr, i).AsUInt32() ^ (Avx512F.ShiftLeftLogicalVariable(word, lowShifts) & signBit)).AsSingle();
+                var v1 = (Vector512.LoadUnsafe(ref xr, i + 16).AsUInt32() ^ (Avx512F.ShiftLeftLogicalVariable(word, highShifts) & signBit)).AsSingle();
+                WalshHadamard.Butterfly16(v0).StoreUnsafe(ref zr, i);
+                WalshHadamard.Butterfly16(v1).StoreUnsafe(ref zr, i + 16);
+            }
+            return;
+        }
+        for (int i = 0; i + 16 <= n; i += 16)
         {
             int c = first + i;
-            uint word = SketchHash.Hash(seed, c >> 5);
-            var v = (Vector512.LoadUnsafe(ref xr, (nuint)i).AsUInt32() ^ SketchHash.PackedSignMasks(word, c)).AsSingle();
+            var word = Vector512.Create(SketchHash.Hash(seed, c >> 5));
+            var v = (Vector512.LoadUnsafe(ref xr, (nuint)i).AsUInt32() ^ (Avx512F.ShiftLeftLogicalVariable(word, (c & 16) == 0 ? lowShifts : highShifts) & signBit)).AsSingle();
             WalshHadamard.Butterfly16(v).StoreUnsafe(ref zr, (nuint)i);
         }
     }
@@ -457,14 +673,20 @@ public sealed class Srht : ICompressor
     /// signs of coordinates first … first + n − 1 applied on the way out: output = D·(H·z), or
     /// output + scale·D·(H·z). The same additions, in the same order, as the radix-16 pass.
     /// </summary>
+    [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void LastPassSigned(ulong seed, int first, ReadOnlySpan<float> z, Span<float> output, float scale, bool accumulate)
     {
         int n = z.Length, h = n / 16;
+        if ((first & 31) != 0 || n > 32 * MaxBlockWords) throw new ArgumentException($"Block at {first} of length {n} is not a split block.", nameof(first));
         nuint s = (nuint)h;
         var vscale = Vector512.Create(scale);
         ref float zr = ref MemoryMarshal.GetReference(z);
         ref float orf = ref MemoryMarshal.GetReference(output);
+        Span<uint> words = stackalloc uint[MaxBlockWords];
+        SignWords(seed, first, n, words);
+        ref uint wr = ref MemoryMarshal.GetReference(words);
+        var shifts = new Signs(Vector512.Create(31u) - Vector512<uint>.Indices, Vector512.Create(15u) - Vector512<uint>.Indices);
         for (int c = 0; c < h; c += 16)
         {
             ref float q = ref Unsafe.Add(ref zr, c);
@@ -489,32 +711,37 @@ public sealed class Srht : ICompressor
             b8 = a8 + a12; b12 = a8 - a12; b9 = a9 + a13; b13 = a9 - a13;
             b10 = a10 + a14; b14 = a10 - a14; b11 = a11 + a15; b15 = a11 - a15;
             ref float dst = ref Unsafe.Add(ref orf, c);
-            int i0 = first + c; // a multiple of 16, as is h
-            Emit(ref dst, 0, b0 + b8, seed, i0, vscale, accumulate);
-            Emit(ref dst, s, b1 + b9, seed, i0 + h, vscale, accumulate);
-            Emit(ref dst, 2 * s, b2 + b10, seed, i0 + 2 * h, vscale, accumulate);
-            Emit(ref dst, 3 * s, b3 + b11, seed, i0 + 3 * h, vscale, accumulate);
-            Emit(ref dst, 4 * s, b4 + b12, seed, i0 + 4 * h, vscale, accumulate);
-            Emit(ref dst, 5 * s, b5 + b13, seed, i0 + 5 * h, vscale, accumulate);
-            Emit(ref dst, 6 * s, b6 + b14, seed, i0 + 6 * h, vscale, accumulate);
-            Emit(ref dst, 7 * s, b7 + b15, seed, i0 + 7 * h, vscale, accumulate);
-            Emit(ref dst, 8 * s, b0 - b8, seed, i0 + 8 * h, vscale, accumulate);
-            Emit(ref dst, 9 * s, b1 - b9, seed, i0 + 9 * h, vscale, accumulate);
-            Emit(ref dst, 10 * s, b2 - b10, seed, i0 + 10 * h, vscale, accumulate);
-            Emit(ref dst, 11 * s, b3 - b11, seed, i0 + 11 * h, vscale, accumulate);
-            Emit(ref dst, 12 * s, b4 - b12, seed, i0 + 12 * h, vscale, accumulate);
-            Emit(ref dst, 13 * s, b5 - b13, seed, i0 + 13 * h, vscale, accumulate);
-            Emit(ref dst, 14 * s, b6 - b14, seed, i0 + 14 * h, vscale, accumulate);
-            Emit(ref dst, 15 * s, b7 - b15, seed, i0 + 15 * h, vscale, accumulate);
+            // Entry c + m·h of the block (c and h multiples of 16) takes half of sign word (c + m·h)/32.
+            Emit(ref dst, 0, b0 + b8, ref wr, c, in shifts, vscale, accumulate);
+            Emit(ref dst, s, b1 + b9, ref wr, c + h, in shifts, vscale, accumulate);
+            Emit(ref dst, 2 * s, b2 + b10, ref wr, c + 2 * h, in shifts, vscale, accumulate);
+            Emit(ref dst, 3 * s, b3 + b11, ref wr, c + 3 * h, in shifts, vscale, accumulate);
+            Emit(ref dst, 4 * s, b4 + b12, ref wr, c + 4 * h, in shifts, vscale, accumulate);
+            Emit(ref dst, 5 * s, b5 + b13, ref wr, c + 5 * h, in shifts, vscale, accumulate);
+            Emit(ref dst, 6 * s, b6 + b14, ref wr, c + 6 * h, in shifts, vscale, accumulate);
+            Emit(ref dst, 7 * s, b7 + b15, ref wr, c + 7 * h, in shifts, vscale, accumulate);
+            Emit(ref dst, 8 * s, b0 - b8, ref wr, c + 8 * h, in shifts, vscale, accumulate);
+            Emit(ref dst, 9 * s, b1 - b9, ref wr, c + 9 * h, in shifts, vscale, accumulate);
+            Emit(ref dst, 10 * s, b2 - b10, ref wr, c + 10 * h, in shifts, vscale, accumulate);
+            Emit(ref dst, 11 * s, b3 - b11, ref wr, c + 11 * h, in shifts, vscale, accumulate);
+            Emit(ref dst, 12 * s, b4 - b12, ref wr, c + 12 * h, in shifts, vscale, accumulate);
+            Emit(ref dst, 13 * s, b5 - b13, ref wr, c + 13 * h, in shifts, vscale, accumulate);
+            Emit(ref dst, 14 * s, b6 - b14, ref wr, c + 14 * h, in shifts, vscale, accumulate);
+            Emit(ref dst, 15 * s, b7 - b15, ref wr, c + 15 * h, in shifts, vscale, accumulate);
         }
 
-        static void Emit(ref float dst, nuint offset, Vector512<float> v, ulong seed, int index, Vector512<float> scale, bool accumulate)
+        static void Emit(ref float dst, nuint offset, Vector512<float> v, ref uint words, int index, in Signs shifts, Vector512<float> scale, bool accumulate)
         {
-            v = (v.AsUInt32() ^ SketchHash.PackedSignMasks(SketchHash.Hash(seed, index >> 5), index)).AsSingle();
+            var word = Vector512.Create(Unsafe.Add(ref words, index >> 5));
+            var mask = Avx512F.ShiftLeftLogicalVariable(word, (index & 16) == 0 ? shifts.Low : shifts.High) & Vector512.Create(0x80000000u);
+            v = (v.AsUInt32() ^ mask).AsSingle();
             if (accumulate) v = Vector512.LoadUnsafe(ref dst, offset) + v * scale;
             v.StoreUnsafe(ref dst, offset);
         }
     }
+
+    /// <summary>Per-lane shifts that move bit l (<see cref="Low"/>) or bit 16 + l (<see cref="High"/>) of a sign word to the sign bit.</summary>
+    private readonly record struct Signs(Vector512<uint> Low, Vector512<uint> High);
 
     /// <summary>output = D·x (or output + scale·D·x) for the coordinates first, first + 1, … of the whole vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -12,10 +12,14 @@ namespace Flock.Compression;
 /// <remarks>
 /// The selection is exact: the payload holds exactly the k largest magnitudes, and among entries
 /// tied at the k-th largest magnitude the lowest indices win (NaN ranks below every number). It is
-/// found without sorting: about 1% of the magnitudes are sampled (from the context's generator) to
-/// estimate a threshold that admits ~1.15·k candidates, one SIMD pass collects the candidates
-/// (refining the threshold if there are fewer than k or far too many), and an exact selection runs
-/// among the candidates only. The payload does not depend on the random sample. Stateless.
+/// found without sorting: about 0.25% of the magnitudes (enough to see 64 above the threshold) are
+/// sampled from the context's generator to estimate a threshold that admits k candidates plus four
+/// standard deviations, one SIMD pass collects the candidates with their entries (refining the
+/// threshold if there are fewer than k or far too many), and an exact selection (radix select of
+/// the k-th magnitude) runs among the candidates only. The payload does not depend on the random
+/// sample. On a vector of at least <see cref="Flock.Tensors.KernelParallelism.MinParallelBytes"/>
+/// the collecting pass runs on several threads (chunks gathered in chunk order: the same payload),
+/// as does the decode of a payload that large. Stateless.
 /// </remarks>
 public sealed class TopK : ICompressor
 {
@@ -86,14 +90,17 @@ public sealed class TopK : ICompressor
         CompressorCheck.EncodeArguments(this, input, state, destination);
         int k = Count(input.Length);
         int[] indices = ArrayPool<int>.Shared.Rent(Math.Max(k, 1));
+        float[] values = ArrayPool<float>.Shared.Rent(Math.Max(k, 1));
         try
         {
-            int n = Selection.TopK(input, k, context.CreateRng("top-k"), indices);
-            return SparseFormat.Write(destination, CodecId.TopK, input.Length, indices.AsSpan(0, n), input, 1f);
+            // The selection hands back the kept entries too (collected with their indices).
+            int n = Selection.TopK(input, k, context.CreateRng("top-k"), indices, values);
+            return SparseFormat.WriteValues(destination, CodecId.TopK, input.Length, indices.AsSpan(0, n), values.AsSpan(0, n));
         }
         finally
         {
             ArrayPool<int>.Shared.Return(indices);
+            ArrayPool<float>.Shared.Return(values);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Flock.Compression;
 
@@ -92,9 +93,10 @@ public static class WalshHadamard
     }
 
     /// <summary>
-    /// The levels with strides from <paramref name="firstStride"/> up to total/2, on columns
-    /// [0, <paramref name="columns"/>) of each row group (or all of each stride when
-    /// <paramref name="columnsAreStride"/>).
+    /// The levels with strides from <paramref name="firstStride"/> up to total/2: on all of each
+    /// stride when <paramref name="columnsAreStride"/>, else on columns [0, <paramref name="columns"/>)
+    /// of every row of the (total/firstStride)×firstStride row-major view (a butterfly of stride h
+    /// pairs row i with row i + h/firstStride, for each of the h/firstStride rows of a half group).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Levels(ref float p, int total, int firstStride, int columns, bool columnsAreStride)
@@ -102,20 +104,23 @@ public static class WalshHadamard
         int h = firstStride;
         while (h < total)
         {
-            int cols = columnsAreStride ? h : columns;
+            int cols = columnsAreStride ? h : columns, row = columnsAreStride ? h : firstStride;
             if (8L * h <= total)
             {
-                for (int g = 0; g < total; g += 8 * h) Radix8(ref Unsafe.Add(ref p, g), h, cols);
+                for (int g = 0; g < total; g += 8 * h)
+                    for (int r = 0; r < h; r += row) Radix8(ref Unsafe.Add(ref p, g + r), h, cols);
                 h *= 8;
             }
             else if (4L * h <= total)
             {
-                for (int g = 0; g < total; g += 4 * h) Radix4(ref Unsafe.Add(ref p, g), h, cols);
+                for (int g = 0; g < total; g += 4 * h)
+                    for (int r = 0; r < h; r += row) Radix4(ref Unsafe.Add(ref p, g + r), h, cols);
                 h *= 4;
             }
             else
             {
-                for (int g = 0; g < total; g += 2 * h) Radix2(ref Unsafe.Add(ref p, g), h, cols);
+                for (int g = 0; g < total; g += 2 * h)
+                    for (int r = 0; r < h; r += row) Radix2(ref Unsafe.Add(ref p, g + r), h, cols);
                 h *= 2;
             }
         }
@@ -190,10 +195,11 @@ public static class WalshHadamard
         var t2 = Vector512.Create(1f, 1f, -1f, -1f, 1f, 1f, -1f, -1f, 1f, 1f, -1f, -1f, 1f, 1f, -1f, -1f);
         var t4 = Vector512.Create(1f, 1f, 1f, 1f, -1f, -1f, -1f, -1f, 1f, 1f, 1f, 1f, -1f, -1f, -1f, -1f);
         var t8 = Vector512.Create(1f, 1f, 1f, 1f, 1f, 1f, 1f, 1f, -1f, -1f, -1f, -1f, -1f, -1f, -1f, -1f);
-        v = Vector512.Shuffle(v, Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)) + v * t1;
-        v = Vector512.Shuffle(v, Vector512.Create(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)) + v * t2;
-        v = Vector512.Shuffle(v, Vector512.Create(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11)) + v * t4;
-        return Vector512.Shuffle(v, Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)) + v * t8;
+        // v·t is exact (t = ±1), so the fused multiply-add rounds once, like the addition alone.
+        v = Vector512.FusedMultiplyAdd(v, t1, Vector512.Shuffle(v, Vector512.Create(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)));
+        v = Vector512.FusedMultiplyAdd(v, t2, Vector512.Shuffle(v, Vector512.Create(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)));
+        v = Vector512.FusedMultiplyAdd(v, t4, Vector512.Shuffle(v, Vector512.Create(4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11)));
+        return Vector512.FusedMultiplyAdd(v, t8, Vector512.Shuffle(v, Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)));
     }
 
     /// <summary>The remaining levels (strides 16 and up) of a block whose groups of sixteen went through <see cref="Butterfly16"/>.</summary>
@@ -223,13 +229,25 @@ public static class WalshHadamard
     /// <see cref="EndsWithRadix16"/> holds; the caller runs that last radix-16 pass itself.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void TransformButLastPass(Span<float> data)
+    internal static unsafe void TransformButLastPass(Span<float> data, ReadOnlySpan<float> prefetch = default)
     {
         int length = data.Length;
         if (!EndsWithRadix16(length)) throw new ArgumentException($"Length {length} is not a power of 16 in [256, {BlockLength}].", nameof(data));
+        if (!prefetch.IsEmpty && prefetch.Length < length) throw new ArgumentException($"Prefetch range of {prefetch.Length} floats is shorter than the block.", nameof(prefetch));
         ref float p = ref MemoryMarshal.GetReference(data);
-        for (int i = 0; i < length; i += 16)
-            Butterfly16(Vector512.LoadUnsafe(ref p, (nuint)i)).StoreUnsafe(ref p, (nuint)i);
+        if (!prefetch.IsEmpty && Sse.IsSupported)
+        {
+            // One cache line of the caller's next target per register of sixteen: spread over the pass.
+            ref float q = ref MemoryMarshal.GetReference(prefetch);
+            for (int i = 0; i < length; i += 16)
+            {
+                Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref q, i)));
+                Butterfly16(Vector512.LoadUnsafe(ref p, (nuint)i)).StoreUnsafe(ref p, (nuint)i);
+            }
+        }
+        else
+            for (int i = 0; i < length; i += 16)
+                Butterfly16(Vector512.LoadUnsafe(ref p, (nuint)i)).StoreUnsafe(ref p, (nuint)i);
         for (int h = 16; 256L * h <= length; h *= 16)
             for (int g = 0; g < length; g += 16 * h) Radix16(ref Unsafe.Add(ref p, g), h);
     }

@@ -16,6 +16,9 @@ public sealed class SketchTests
     [InlineData(4096)]
     [InlineData(1 << 13)]
     [InlineData(1 << 15)]
+    [InlineData(1 << 16)]     // column panels with two rows per half group (strides above the 4096-entry blocks)
+    [InlineData(1 << 17)]
+    [InlineData(1 << 20)]
     public void Walsh_hadamard_matches_the_definition(int n)
     {
         // (Hx)_k = Σ_i (−1)^popcount(i AND k) x_i.
