@@ -11,6 +11,7 @@ namespace Flock.Tests.Aggregation;
 /// are above <see cref="KernelParallelism.MinParallelBytes"/>, with a length that is not a multiple
 /// of a chunk, a cache block or a vector.
 /// </summary>
+[Collection(KernelThreadTests.Name)]
 public unsafe class ParallelKernelTests
 {
     private const int N = 12;

@@ -10,6 +10,7 @@ namespace Flock.Tests.Compression;
 /// takes the threaded path. Every test that changes <see cref="KernelParallelism.MaxThreads"/> is in
 /// this class (xunit runs a class's tests one after another), and restores it.
 /// </summary>
+[Collection(KernelThreadTests.Name)]
 public sealed class ParallelCompressionTests
 {
     /// <summary>Above 8 MiB of floats, not a multiple of 8, of a chunk (64 Ki) or of any bucket.</summary>
