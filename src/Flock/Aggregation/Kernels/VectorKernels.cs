@@ -322,13 +322,19 @@ internal static unsafe class VectorKernels
         var s = Vector512.Create(scale);
         var tableArray = ScratchPool<float>.Rent(groups * 16 * step + 16);
         var entryArray = ScratchPool<nint>.Rent(count * groups);
+        var usedArray = ScratchPool<int>.Rent(groups);
         try
         {
             fixed (float* t0 = tableArray)
             fixed (nint* ep = entryArray)
+            fixed (int* used = usedArray)
             {
                 float* table = (float*)(((nint)t0 + 63) & ~(nint)63);
                 for (int e = 0; e < count * groups; e++) ep[e] = (nint)(table + offsets[e] * step);
+                // Which subsets of each group some output reads: only those are stored (with 38-of-50
+                // neighbourhoods about a quarter of the 15 are not, mostly the one- and two-row ones).
+                new Span<int>(used, groups).Clear();
+                for (int e = 0; e < count * groups; e++) used[e % groups] |= 1 << (offsets[e] & 15);
                 for (int g = 0; g < groups; g++) new Span<float>(table + g * 16 * step, step).Clear(); // the empty subset
                 for (; c + step <= d; c += step)
                 {
@@ -346,21 +352,22 @@ internal static unsafe class VectorKernels
                         var e5a = x0a + x2a; var e5b = x0b + x2b;
                         var e6a = x1a + x2a; var e6b = x1b + x2b;
                         var e7a = e3a + x2a; var e7b = e3b + x2b;
-                        Avx512F.StoreAligned(e + 1 * step, x0a); Avx512F.StoreAligned(e + 1 * step + lanes, x0b);
-                        Avx512F.StoreAligned(e + 2 * step, x1a); Avx512F.StoreAligned(e + 2 * step + lanes, x1b);
-                        Avx512F.StoreAligned(e + 3 * step, e3a); Avx512F.StoreAligned(e + 3 * step + lanes, e3b);
-                        Avx512F.StoreAligned(e + 4 * step, x2a); Avx512F.StoreAligned(e + 4 * step + lanes, x2b);
-                        Avx512F.StoreAligned(e + 5 * step, e5a); Avx512F.StoreAligned(e + 5 * step + lanes, e5b);
-                        Avx512F.StoreAligned(e + 6 * step, e6a); Avx512F.StoreAligned(e + 6 * step + lanes, e6b);
-                        Avx512F.StoreAligned(e + 7 * step, e7a); Avx512F.StoreAligned(e + 7 * step + lanes, e7b);
-                        Avx512F.StoreAligned(e + 8 * step, x3a); Avx512F.StoreAligned(e + 8 * step + lanes, x3b);
-                        Avx512F.StoreAligned(e + 9 * step, x0a + x3a); Avx512F.StoreAligned(e + 9 * step + lanes, x0b + x3b);
-                        Avx512F.StoreAligned(e + 10 * step, x1a + x3a); Avx512F.StoreAligned(e + 10 * step + lanes, x1b + x3b);
-                        Avx512F.StoreAligned(e + 11 * step, e3a + x3a); Avx512F.StoreAligned(e + 11 * step + lanes, e3b + x3b);
-                        Avx512F.StoreAligned(e + 12 * step, x2a + x3a); Avx512F.StoreAligned(e + 12 * step + lanes, x2b + x3b);
-                        Avx512F.StoreAligned(e + 13 * step, e5a + x3a); Avx512F.StoreAligned(e + 13 * step + lanes, e5b + x3b);
-                        Avx512F.StoreAligned(e + 14 * step, e6a + x3a); Avx512F.StoreAligned(e + 14 * step + lanes, e6b + x3b);
-                        Avx512F.StoreAligned(e + 15 * step, e7a + x3a); Avx512F.StoreAligned(e + 15 * step + lanes, e7b + x3b);
+                        int u = used[g];
+                        if ((u & (1 << 1)) != 0) { Avx512F.StoreAligned(e + 1 * step, x0a); Avx512F.StoreAligned(e + 1 * step + lanes, x0b); }
+                        if ((u & (1 << 2)) != 0) { Avx512F.StoreAligned(e + 2 * step, x1a); Avx512F.StoreAligned(e + 2 * step + lanes, x1b); }
+                        if ((u & (1 << 3)) != 0) { Avx512F.StoreAligned(e + 3 * step, e3a); Avx512F.StoreAligned(e + 3 * step + lanes, e3b); }
+                        if ((u & (1 << 4)) != 0) { Avx512F.StoreAligned(e + 4 * step, x2a); Avx512F.StoreAligned(e + 4 * step + lanes, x2b); }
+                        if ((u & (1 << 5)) != 0) { Avx512F.StoreAligned(e + 5 * step, e5a); Avx512F.StoreAligned(e + 5 * step + lanes, e5b); }
+                        if ((u & (1 << 6)) != 0) { Avx512F.StoreAligned(e + 6 * step, e6a); Avx512F.StoreAligned(e + 6 * step + lanes, e6b); }
+                        if ((u & (1 << 7)) != 0) { Avx512F.StoreAligned(e + 7 * step, e7a); Avx512F.StoreAligned(e + 7 * step + lanes, e7b); }
+                        if ((u & (1 << 8)) != 0) { Avx512F.StoreAligned(e + 8 * step, x3a); Avx512F.StoreAligned(e + 8 * step + lanes, x3b); }
+                        if ((u & (1 << 9)) != 0) { Avx512F.StoreAligned(e + 9 * step, x0a + x3a); Avx512F.StoreAligned(e + 9 * step + lanes, x0b + x3b); }
+                        if ((u & (1 << 10)) != 0) { Avx512F.StoreAligned(e + 10 * step, x1a + x3a); Avx512F.StoreAligned(e + 10 * step + lanes, x1b + x3b); }
+                        if ((u & (1 << 11)) != 0) { Avx512F.StoreAligned(e + 11 * step, e3a + x3a); Avx512F.StoreAligned(e + 11 * step + lanes, e3b + x3b); }
+                        if ((u & (1 << 12)) != 0) { Avx512F.StoreAligned(e + 12 * step, x2a + x3a); Avx512F.StoreAligned(e + 12 * step + lanes, x2b + x3b); }
+                        if ((u & (1 << 13)) != 0) { Avx512F.StoreAligned(e + 13 * step, e5a + x3a); Avx512F.StoreAligned(e + 13 * step + lanes, e5b + x3b); }
+                        if ((u & (1 << 14)) != 0) { Avx512F.StoreAligned(e + 14 * step, e6a + x3a); Avx512F.StoreAligned(e + 14 * step + lanes, e6b + x3b); }
+                        if ((u & (1 << 15)) != 0) { Avx512F.StoreAligned(e + 15 * step, e7a + x3a); Avx512F.StoreAligned(e + 15 * step + lanes, e7b + x3b); }
                     }
                     for (int i = 0; i < count; i++)
                     {
@@ -415,6 +422,7 @@ internal static unsafe class VectorKernels
         {
             ScratchPool<float>.Return(tableArray);
             ScratchPool<nint>.Return(entryArray);
+            ScratchPool<int>.Return(usedArray);
         }
         Sse.StoreFence(); // streaming stores become visible to other threads
         for (; c < d; c++)
