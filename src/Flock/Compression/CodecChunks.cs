@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Flock.Tensors;
 
 namespace Flock.Compression;
@@ -64,6 +65,48 @@ internal static unsafe class CodecChunks
     /// <summary>acc ← acc + scale·values (<see cref="Kernels.AddScaled"/>'s rounding), on several threads when large.</summary>
     public static void AddScaled(float* accumulator, float* values, int n, float scale) =>
         Run(new AddScaledJob(accumulator, values, n, scale), Count(n), 4L * n);
+
+    /// <summary>
+    /// The first index i with acc[i] + values[i] not finite (NaN, ±∞ or an overflowing sum), or −1;
+    /// on several threads when large (each chunk reports its first, the lowest chunk wins).
+    /// </summary>
+    public static int FirstNonFiniteSum(float* accumulator, float* values, int n)
+    {
+        int chunks = Count(n);
+        if (chunks <= 1 || !KernelParallelism.UseThreads(8L * n, chunks)) return FirstNonFiniteSum(accumulator, values, 0, n);
+        var firsts = new int[chunks];
+        Run(new NonFiniteJob(accumulator, values, n, firsts), chunks, 8L * n);
+        foreach (int f in firsts) if (f >= 0) return f;
+        return -1;
+    }
+
+    private static int FirstNonFiniteSum(float* a, float* v, int start, int end)
+    {
+        int i = start;
+        if (Vector512.IsHardwareAccelerated)
+            for (; i + 16 <= end; i += 16)
+            {
+                var sum = Vector512.Load(a + i) + Vector512.Load(v + i);
+                if (Vector512.Equals(sum - sum, Vector512<float>.Zero) != Vector512<float>.AllBitsSet) break;   // x − x is 0 exactly when x is finite
+            }
+        else if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= end; i += 8)
+            {
+                var sum = Vector256.Load(a + i) + Vector256.Load(v + i);
+                if (Vector256.Equals(sum - sum, Vector256<float>.Zero) != Vector256<float>.AllBitsSet) break;
+            }
+        for (; i < end; i++) if (!float.IsFinite(a[i] + v[i])) return i;
+        return -1;
+    }
+
+    private readonly struct NonFiniteJob(float* accumulator, float* values, int n, int[] firsts) : IChunkJob
+    {
+        public void Run(int chunk)
+        {
+            int start = chunk * Length;
+            firsts[chunk] = FirstNonFiniteSum(accumulator, values, start, Math.Min(n, start + Length));
+        }
+    }
 
     private readonly struct CopyJob(byte* source, byte* destination, long count) : IChunkJob
     {

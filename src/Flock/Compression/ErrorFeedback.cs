@@ -15,8 +15,9 @@ namespace Flock.Compression;
 /// <see cref="ICompressor.DecodeAdd"/> at scale −1, which subtracts exactly the values a receiver
 /// decodes: after any number of rounds, Σ decoded + e equals Σ inputs up to the float rounding of
 /// the additions, with no scratch vector. Around <see cref="ScaledSign"/> the steps are fused: two
-/// passes over the vectors instead of three, with the same floats (and a rejected input leaves the
-/// residual untouched). Large vectors run on several threads
+/// passes over the vectors instead of three, with the same floats. An input whose sum with the
+/// residual has a NaN or infinite entry is rejected before the residual changes (it would stay in
+/// the residual for good). Large vectors run on several threads
 /// (<see cref="Flock.Tensors.KernelParallelism"/>) with the same result as on one.
 /// </remarks>
 public sealed class ErrorFeedback : ICompressor
@@ -59,6 +60,7 @@ public sealed class ErrorFeedback : ICompressor
     }
 
     /// <inheritdoc />
+    /// <exception cref="ArgumentException">Residual + input has a NaN or infinite entry (the residual is left unchanged), or the inner compressor rejects the input.</exception>
     public unsafe int Encode(ReadOnlySpan<float> input, Span<float> state, Span<byte> destination, in CompressionContext context)
     {
         CompressorCheck.EncodeArguments(this, input, state, destination);
@@ -78,6 +80,10 @@ public sealed class ErrorFeedback : ICompressor
                     return length;
                 }
             }
+            // A NaN or infinite entry would stay in the residual for good: reject it before any change.
+            int bad = CodecChunks.FirstNonFiniteSum(e, x, d);
+            if (bad >= 0)
+                throw new ArgumentException($"Error feedback cannot encode entry {bad}: residual {e[bad]} + input {x[bad]} is not finite (the input has a NaN or infinite entry, or the sum overflows); the residual is unchanged.", nameof(input));
             CodecChunks.AddScaled(e, x, d, 1f);                           // p = e + x, in place
         }
         int n = Inner.Encode(residual, state[d..], destination, context);

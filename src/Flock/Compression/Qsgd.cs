@@ -239,6 +239,7 @@ public sealed class Qsgd : ICompressor
         {
             var rng = SimdRandom.FromSeed(CodecChunks.Seed(seed, chunk));
             Span<uint> random = stackalloc uint[Chunk];
+            Span<float> scaled = stackalloc float[Chunk];
             var (start, length) = layout.Range(chunk);
             for (long end = start + length; start < end;)
             {
@@ -256,12 +257,22 @@ public sealed class Qsgd : ICompressor
                 if (float.IsFinite(norm))
                 {
                     float scale = norm > 0 ? s / norm : 0f;
+                    // A norm below s / float.MaxValue (≈ 1e-38) makes s / norm infinite: quantize the
+                    // bucket times 2^64 (exact) against the norm times 2^64 instead.
+                    bool tiny = float.IsInfinity(scale);
+                    if (tiny) scale = s / (norm * TinyScale);
                     byte* c = codes + start * bits / 8;
                     for (int i = 0; i < segment.Length; i += Chunk)
                     {
                         int n = Math.Min(Chunk, segment.Length - i);
                         rng.Fill(random[..((n + 15) & ~15)]);
-                        QuantizeChunk(segment.Slice(i, n), random, new Span<byte>(c + (long)i * bits / 8, (n * bits + 7) / 8), scale, s, bits);
+                        scoped ReadOnlySpan<float> part = segment.Slice(i, n);
+                        if (tiny)
+                        {
+                            for (int j = 0; j < n; j++) scaled[j] = part[j] * TinyScale;
+                            part = scaled[..n];
+                        }
+                        QuantizeChunk(part, random, new Span<byte>(c + (long)i * bits / 8, (n * bits + 7) / 8), scale, s, bits);
                     }
                 }
                 start = segmentEnd;
@@ -271,6 +282,9 @@ public sealed class Qsgd : ICompressor
 
     /// <summary>Uniforms drawn per refill (a multiple of 32, and bucket offsets stay byte-aligned).</summary>
     private const int Chunk = 512;
+
+    /// <summary>2^64: buckets whose norm is too small for s / norm are quantized scaled by it (exactly).</summary>
+    private const float TinyScale = 18446744073709551616f;
 
     /// <summary>
     /// Quantizes up to <see cref="Chunk"/> entries with their random words (entry i's uniform is

@@ -19,6 +19,12 @@ internal static class Selection
     private const int SmallDimension = 1 << 14;
 
     /// <summary>
+    /// Candidates collected above a sampled threshold for the top k of d entries; result buffers at
+    /// least this long let <see cref="TopK"/> write the kept entries straight from the candidates.
+    /// </summary>
+    public static int TopKCapacity(int d, int k) => (int)Math.Min(d, 2L * k + 1024);
+
+    /// <summary>
     /// Writes the indices of the <paramref name="k"/> largest magnitudes of <paramref name="x"/>,
     /// in increasing index order, into <paramref name="result"/>, and their entries into
     /// <paramref name="values"/> unless it is empty; returns k. Ties at the k-th magnitude are broken
@@ -62,7 +68,7 @@ internal static class Selection
         // Sample 0.25% of the magnitudes (at least enough to see ~64 samples above the threshold).
         int m = (int)Math.Min(d / 8, Math.Max(d / 400, 64L * d / k));
         float[] sample = ArrayPool<float>.Shared.Rent(m);
-        int cap = (int)Math.Min(d, 2L * k + 1024);
+        int cap = TopKCapacity(d, k);
         int[] cand = ArrayPool<int>.Shared.Rent(cap);
         float[] candValues = ArrayPool<float>.Shared.Rent(cap);
         float[] keys = ArrayPool<float>.Shared.Rent(cap);

@@ -135,14 +135,15 @@ internal static class SparseFormat
         var indexBytes = payload[reader.Position..];
         int chunks = (d + ChunkLength - 1) / ChunkLength;
         // The work is the payload, plus the clear of the output unless accumulating.
-        bool threaded = KernelParallelism.UseThreads(payload.Length + (accumulate ? 0 : 4L * d), chunks);
+        long work = payload.Length + (accumulate ? 0 : 4L * d);
+        bool threaded = KernelParallelism.UseThreads(work, chunks);
         if (format == BitmapFormat)
         {
             int[]? firsts = threaded ? ArrayPool<int>.Shared.Rent(chunks) : null;
             try
             {
                 ValidateBitmap(ref reader, indexBytes, d, k, firsts);
-                if (firsts is not null) BitmapThreaded(indexBytes, values, output, chunks, firsts, scale, accumulate);
+                if (firsts is not null) BitmapThreaded(indexBytes, values, output, chunks, firsts, scale, accumulate, work);
                 else
                 {
                     if (!accumulate) output.Clear();
@@ -159,7 +160,7 @@ internal static class SparseFormat
         try
         {
             ValidateVarints(ref reader, indexBytes, d, k, indices);
-            if (threaded) ListThreaded(indices.AsSpan(0, k), values, output, chunks, scale, accumulate);
+            if (threaded) ListThreaded(indices.AsSpan(0, k), values, output, chunks, scale, accumulate, work);
             else
             {
                 if (!accumulate) output.Clear();
@@ -222,7 +223,7 @@ internal static class SparseFormat
     /// accumulating) and fills coordinates [c·L, (c+1)·L), from value number firsts[c] (the bits set
     /// before it, counted during validation).
     /// </summary>
-    private static unsafe void BitmapThreaded(ReadOnlySpan<byte> bitmap, ReadOnlySpan<float> values, Span<float> output, int chunks, int[] firsts, float scale, bool accumulate)
+    private static unsafe void BitmapThreaded(ReadOnlySpan<byte> bitmap, ReadOnlySpan<float> values, Span<float> output, int chunks, int[] firsts, float scale, bool accumulate, long work)
     {
         int d = output.Length, k = values.Length, nb = bitmap.Length;
         fixed (byte* bp = bitmap)
@@ -230,7 +231,7 @@ internal static class SparseFormat
         fixed (float* op = output)
         {
             nint bb = (nint)bp, vb = (nint)vp, ob = (nint)op;
-            KernelParallelism.For(chunks, 4L * d, c =>
+            KernelParallelism.For(chunks, work, c =>
             {
                 int start = c * ChunkLength, end = Math.Min(d, start + ChunkLength);
                 var o = new Span<float>((float*)ob, d);
@@ -244,7 +245,7 @@ internal static class SparseFormat
     /// <see cref="WriteList"/> chunk by chunk on several threads: chunk c clears (unless accumulating)
     /// coordinates [c·L, (c+1)·L) and writes the entries whose indices fall there (found by bisection).
     /// </summary>
-    private static unsafe void ListThreaded(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, Span<float> output, int chunks, float scale, bool accumulate)
+    private static unsafe void ListThreaded(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, Span<float> output, int chunks, float scale, bool accumulate, long work)
     {
         int d = output.Length, k = indices.Length;
         fixed (int* ip = indices)
@@ -252,7 +253,7 @@ internal static class SparseFormat
         fixed (float* op = output)
         {
             nint ib = (nint)ip, vb = (nint)vp, ob = (nint)op;
-            KernelParallelism.For(chunks, 4L * d, c =>
+            KernelParallelism.For(chunks, work, c =>
             {
                 int start = c * ChunkLength, end = Math.Min(d, start + ChunkLength);
                 var o = new Span<float>((float*)ob, d);

@@ -251,7 +251,7 @@ public sealed class Srht : ICompressor
                 if (len == b && WalshHadamard.CanSplit16(b))
                 {
                     // Signs and the first four levels in one pass over the block.
-                    SignedButterflies(seed, start, input.Slice(start, len), z);
+                    SignedButterflies(seed, start, input[start..], z);
                     WalshHadamard.TransformAfter16(z);
                 }
                 else
@@ -629,6 +629,8 @@ public sealed class Srht : ICompressor
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SignedButterflies(ulong seed, int first, ReadOnlySpan<float> x, Span<float> z)
     {
+        // x runs from the block to the end of the input (the block is its first z.Length entries), so
+        // the next block can be prefetched without forming a reference past the input.
         // first is a multiple of the block length (≥ 16): each 16 entries take half a sign word.
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref float zr = ref MemoryMarshal.GetReference(z);
@@ -646,12 +648,13 @@ public sealed class Srht : ICompressor
             {
                 var word = Vector512.Create(Unsafe.Add(ref wr, w));
                 nuint i = (nuint)w * 32;
-                // The next block's entries are read while this one is transformed (prefetches do not fault past the end).
-                unsafe
-                {
-                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref xr, i + (nuint)n)));
-                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref xr, i + 16 + (nuint)n)));
-                }
+                // The next block's entries are read while this one is transformed.
+                if (i + (nuint)n + 32 <= (nuint)x.Length)
+                    unsafe
+                    {
+                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref xr, i + (nuint)n)));
+                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref xr, i + 16 + (nuint)n)));
+                    }
                 var v0 = (Vector512.LoadUnsafe(ref xr, i).AsUInt32() ^ (Avx512F.ShiftLeftLogicalVariable(word, lowShifts) & signBit)).AsSingle();
                 var v1 = (Vector512.LoadUnsafe(ref xr, i + 16).AsUInt32() ^ (Avx512F.ShiftLeftLogicalVariable(word, highShifts) & signBit)).AsSingle();
                 WalshHadamard.Butterfly16(v0).StoreUnsafe(ref zr, i);

@@ -89,8 +89,10 @@ public sealed class TopK : ICompressor
     {
         CompressorCheck.EncodeArguments(this, input, state, destination);
         int k = Count(input.Length);
-        int[] indices = ArrayPool<int>.Shared.Rent(Math.Max(k, 1));
-        float[] values = ArrayPool<float>.Shared.Rent(Math.Max(k, 1));
+        // Room for every candidate, so the selection can copy the kept ones out in one pass.
+        int capacity = Math.Max(Math.Max(k, Selection.TopKCapacity(input.Length, k)), 1);
+        int[] indices = ArrayPool<int>.Shared.Rent(capacity);
+        float[] values = ArrayPool<float>.Shared.Rent(capacity);
         try
         {
             // The selection hands back the kept entries too (collected with their indices).

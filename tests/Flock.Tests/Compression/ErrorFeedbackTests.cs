@@ -42,6 +42,35 @@ public sealed class ErrorFeedbackTests
                 $"entry {i}: Σx = {sumIn[i]}, Σdecoded + e = {sumOut[i] + residual[i]}, bound {bound[i] * Math.Pow(2, -23)}");
     }
 
+    [Theory]
+    [InlineData("qsgd-4bit")]
+    [InlineData("top-k")]
+    [InlineData("sign")]
+    public void Non_finite_input_is_rejected_and_leaves_the_residual_unchanged(string inner)
+    {
+        const int d = 300;
+        var ef = new ErrorFeedback(Codecs.Create(inner));
+        var state = new float[ef.StateLength(d)];
+        Codecs.Encode(ef, Codecs.Gaussian(d, 1), state, Codecs.Context(0));
+        var before = state.ToArray();
+        foreach (float bad in new[] { float.NaN, float.PositiveInfinity })
+        {
+            var x = Codecs.Gaussian(d, 2);
+            x[211] = bad;
+            var e = Assert.Throws<ArgumentException>(() => Codecs.Encode(ef, x, state, Codecs.Context(1)));
+            if (inner != "sign") Assert.Contains("211", e.Message);   // the fused sign path reports the scale instead
+            Assert.Equal(before, state);
+        }
+        // A finite input whose sum with the residual overflows is rejected too.
+        var huge = Codecs.Gaussian(d, 3);
+        huge[5] = ErrorFeedback.Residual(state, d)[5] >= 0 ? float.MaxValue : -float.MaxValue;
+        if (Math.Abs(ErrorFeedback.Residual(state, d)[5]) > 1e32f)
+        {
+            Assert.Throws<ArgumentException>(() => Codecs.Encode(ef, huge, state, Codecs.Context(2)));
+            Assert.Equal(before, state);
+        }
+    }
+
     [Fact]
     public void First_step_by_hand_with_sign()
     {

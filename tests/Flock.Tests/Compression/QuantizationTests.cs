@@ -37,6 +37,27 @@ public sealed class QuantizationTests
     }
 
     [Fact]
+    public void Qsgd_quantizes_buckets_whose_norm_is_too_small_for_s_over_norm()
+    {
+        // ‖b‖ ≈ 1e-39: s/‖b‖ overflows float. Zeros must decode to 0 and the big entry to a level
+        // near s, unbiased; before the fix the zeros decoded to +‖b‖ (code 2s).
+        float[] x = [1e-39f, 1e-45f, 0, 0, 0, 0, 0, 0, 3e-39f, 0, 0, 0, 0, 0, 0, 0];
+        var q = new Qsgd(7, 8);
+        double mean0 = 0;
+        const int rounds = 400;
+        for (int r = 0; r < rounds; r++)
+        {
+            var y = Codecs.RoundTrip(q, x, Codecs.Context(r));
+            for (int i = 2; i < 8; i++) Assert.Equal(0f, y[i]);
+            for (int i = 9; i < 16; i++) Assert.Equal(0f, y[i]);
+            Assert.True(y[0] >= 0 && y[8] > 0, $"round {r}: signs wrong ({y[0]}, {y[8]})");
+            Assert.True(Math.Abs(y[8] - 3e-39) < 1e-5 * 3e-39, $"round {r}: {y[8]}"); // alone in its bucket: level s (subnormal rounding)
+            mean0 += y[0] / (double)rounds;
+        }
+        Assert.True(Math.Abs(mean0 - 1e-39) < 0.05e-39, $"mean of the decoded 1e-39 is {mean0}");
+    }
+
+    [Fact]
     public void Qsgd_hand_checked_vector()
     {
         // x = (3, −4): ‖x‖ = 5, s = 5: |x|·s/‖x‖ = (3, 4) are integers, so the rounding is exact.
