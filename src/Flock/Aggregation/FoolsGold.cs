@@ -40,8 +40,9 @@ public static class FoolsGold
     /// Pairwise cosine similarities of the histories <c>h_i − reference</c> (or of the <c>h_i</c>
     /// themselves when <paramref name="reference"/> is empty) into the row-major n×n
     /// <paramref name="similarity"/>. A zero history has similarity 0 to everything (1 to itself).
-    /// Dot products are blocked and SIMD (accumulated in double across blocks); with a reference the
-    /// differences are first written to per-thread scratch of n·d floats.
+    /// Dot products are blocked and SIMD (in float over windows of 256 terms per lane, in double
+    /// across windows; see the pairwise kernel); with a reference the differences are first written
+    /// to per-thread scratch of n·d floats.
     /// </summary>
     /// <exception cref="ArgumentException">No histories, lengths disagree, or <paramref name="similarity"/> is shorter than n².</exception>
     public static unsafe void CosineSimilarities(IReadOnlyList<ReadOnlyMemory<float>> histories, ReadOnlySpan<float> reference, Span<double> similarity)

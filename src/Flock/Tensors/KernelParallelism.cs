@@ -49,7 +49,7 @@ public static class KernelParallelism
     /// <summary>
     /// Runs <paramref name="body"/> for every chunk index in [0, <paramref name="chunks"/>), on up to
     /// <see cref="MaxThreads"/> threads when <see cref="UseThreads"/> says so, else in order on the
-    /// caller. Chunks must write disjoint outputs.
+    /// caller. Chunks must write disjoint outputs. An exception from one chunk is rethrown as is.
     /// </summary>
     internal static void For(int chunks, long bytes, Action<int> body)
     {
@@ -59,6 +59,14 @@ public static class KernelParallelism
             return;
         }
         t_threadedCalls++;
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(s_maxThreads, chunks) }, body);
+        try
+        {
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(s_maxThreads, chunks) }, body);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count == 1)
+        {
+            // The exception a one-thread run would throw, not a wrapper.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
     }
 }

@@ -132,7 +132,7 @@ public unsafe class KernelTests
     [MemberData(nameof(Sizes))]
     public void Pairwise_kernels_match_a_double_reference_at_every_width(int n)
     {
-        const int d = 4096 + 29; // crosses a cache block (4096 coordinates up to 64 inputs) and is not a multiple of 16
+        const int d = 4096 + 29; // several 1024-coordinate blocks, crosses the AVX-512 float window (4096), not a multiple of 16
         var rows = Random(n, d, (ulong)n);
         var handles = rows.Select(r => ((Memory<float>)r).Pin()).ToArray();
         try
@@ -205,7 +205,8 @@ public unsafe class KernelTests
     [Fact]
     public void Pairwise_sums_that_overflow_float_are_recomputed_in_double()
     {
-        // Row 1 is huge in one window only: its float window sums overflow, the others do not.
+        // Row 1 is huge over coordinates 4096–8191 (one AVX-512 window; 2 at AVX2, 16 at scalar width):
+        // those windows' float sums overflow and are recomputed in double, the others are not.
         const int n = 5, d = 3 * 4096 + 100;
         var rows = Random(n, d, 9);
         for (int c = 4096; c < 2 * 4096; c++) rows[1][c] = 1e30f;
@@ -244,6 +245,33 @@ public unsafe class KernelTests
         {
             foreach (var h in handles) h.Dispose();
         }
+    }
+
+    [Fact]
+    public void Aggregation_kernels_allocate_nothing_on_small_inputs()
+    {
+        // Below KernelParallelism.MinParallelBytes every kernel stays on its thread: no closure, no array.
+        const int n = 10, d = 1000;
+        var inputs = Rows(Random(n, d, 4));
+        var output = new float[d];
+        var outs = Enumerable.Range(0, n).Select(_ => (Memory<float>)new float[d]).ToArray();
+        var weights = new float[n];
+        var median = new Flock.Aggregation.CoordinateWiseMedian();
+        var trimmed = new Flock.Aggregation.TrimmedMean(2);
+        var krum = new Flock.Aggregation.Krum(2);
+        var nnm = new Flock.Aggregation.NearestNeighborMixing(2);
+        void All()
+        {
+            median.Aggregate(inputs, ReadOnlySpan<float>.Empty, output);
+            trimmed.Aggregate(inputs, ReadOnlySpan<float>.Empty, output);
+            krum.Aggregate(inputs, ReadOnlySpan<float>.Empty, output);
+            nnm.Apply(inputs, ReadOnlySpan<float>.Empty, outs, weights, 0);
+        }
+        All();
+        All();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        All();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     [Fact]

@@ -112,8 +112,7 @@ internal static unsafe class CoordinateSelect
     {
         if (CoordinateChunks.Worth(n, d))
         {
-            nint o = (nint)output;
-            CoordinateChunks.Run(rows, n, d, (r, start, len) => Run(r, n, len, (float*)o + start, net, reducer, width));
+            RunChunked(rows, n, d, output, net, reducer, width);
             return;
         }
         switch (width)
@@ -122,6 +121,14 @@ internal static unsafe class CoordinateSelect
             case SimdWidth.V256: Run<V256, TR>(rows, n, d, output, net, reducer); break;
             default: Run<V1, TR>(rows, n, d, output, net, reducer); break;
         }
+    }
+
+    /// <summary>The chunked (threaded) path, in its own method so the closure is only created here.</summary>
+    private static void RunChunked<TR>(float** rows, int n, int d, float* output, ComparatorNetwork net, TR reducer, SimdWidth width)
+        where TR : struct, IColumnReducer
+    {
+        nint o = (nint)output;
+        CoordinateChunks.Run(rows, n, d, (r, start, len) => Run(r, n, len, (float*)o + start, net, reducer, width));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

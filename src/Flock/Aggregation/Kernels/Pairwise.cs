@@ -67,14 +67,16 @@ internal readonly struct DotProduct : IPairOp
 /// tile of pairs is accumulated in 16 vector registers, so each block of all n inputs is read from
 /// memory once and then from cache for all pairs. A tile's accumulators are kept in memory between
 /// blocks; they sum in float over windows of 256 vectors of coordinates (256 terms per lane), then
-/// lane by lane in double across windows, and the lanes are added once at the end. Windows are grouped into segments of 64K coordinates with their own double
-/// partials, added in segment order; segments run on several threads for large inputs
+/// lane by lane in double across windows, and the lanes are added once at the end. Windows are
+/// grouped into segments of about 64K coordinates (whole windows; fewer, longer segments when the
+/// n² partials would pass 16 MiB, a single one from n ≈ 1,450) with their own double partials,
+/// added in segment order; segments run on several threads for large inputs
 /// (<see cref="KernelParallelism"/>) with the same result as on one.
 /// <para>
 /// Distances are computed directly as Σ(a − b)² rather than with the Gram identity
 /// ‖a‖² + ‖b‖² − 2a·b: the cost is the same here (one subtraction per FMA, on another port), and it
 /// has no cancellation at all, so nearby vectors with large norms (models near consensus) keep
-/// their exact distances. A block whose float sum overflows (huge but finite inputs) is recomputed
+/// their exact distances. A window whose float sum overflows (huge but finite inputs) is recomputed
 /// in double for that pair, so results are finite for finite inputs.
 /// </para>
 /// </summary>
@@ -84,8 +86,9 @@ internal static unsafe class Pairwise
     private const int SegmentLength = 1 << 16;
 
     /// <summary>
-    /// Coordinates per pass over the tiles (4 KiB per input): a tile's four row slices stay in L1
-    /// while it meets every other row's slice, and all n slices stay in L2.
+    /// Coordinates per pass over the tiles (4 KiB per input; at scalar width a window, 256): a
+    /// tile's four row slices stay in L1 while it meets every other row's slice, and all n slices
+    /// stay in L2.
     /// </summary>
     public const int Block = 1024;
 
@@ -292,6 +295,10 @@ internal static unsafe class Pairwise
                     Tile<TOp, TV>(a0, a1, a2, a3, b0, b1, b2, b3, len, acc, pf);
             }
         }
+        // With fewer tiles than rows (n < 25), the rows no tile prefetched, in one burst.
+        if (next is not null && Sse.IsSupported)
+            for (int r = tile; r < n; r++)
+                for (int c = 0; c < len; c += 16) Sse.Prefetch1(next[r] + c);
     }
 
     /// <summary>

@@ -160,8 +160,7 @@ internal static unsafe class VectorKernels
     {
         if (CoordinateChunks.Worth(n, d))
         {
-            nint ip = (nint)index;
-            InChunks(rows, n, outputs, count, d, (r, o, len) => SubsetMeans((float**)r, n, (int*)ip, terms, count, scale, len, (float**)o, width));
+            SubsetMeansChunked(rows, n, index, terms, count, scale, d, outputs, width);
             return;
         }
         switch (width)
@@ -170,6 +169,20 @@ internal static unsafe class VectorKernels
             case SimdWidth.V256: SubsetMeans<V256>(rows, n, index, terms, count, scale, d, outputs); break;
             default: SubsetMeans<V1>(rows, n, index, terms, count, scale, d, outputs); break;
         }
+    }
+
+    /// <summary>The chunked (threaded) path of <see cref="SubsetMeans"/>, in its own method so the closure is only created here.</summary>
+    private static void SubsetMeansChunked(float** rows, int n, int* index, int terms, int count, float scale, int d, float** outputs, SimdWidth width)
+    {
+        nint ip = (nint)index;
+        InChunks(rows, n, outputs, count, d, (r, o, len) => SubsetMeans((float**)r, n, (int*)ip, terms, count, scale, len, (float**)o, width));
+    }
+
+    /// <summary>The chunked (threaded) path of <see cref="SubsetMeansGrouped"/>, in its own method so the closure is only created here.</summary>
+    private static void GroupedChunked(float** rows, int n, int* off, int count, float scale, int d, float** outputs, SimdWidth width)
+    {
+        nint op = (nint)off;
+        InChunks(rows, n, outputs, count, d, (r, o, len) => GroupedAt((float**)r, n, (int*)op, count, scale, len, (float**)o, width));
     }
 
     /// <summary>Runs a subset-means kernel over coordinate chunks on several threads, with the output table shifted to each chunk.</summary>
@@ -282,11 +295,7 @@ internal static unsafe class VectorKernels
             }
             fixed (int* off = offsets)
             {
-                if (CoordinateChunks.Worth(n, d))
-                {
-                    nint op = (nint)off;
-                    InChunks(rows, n, outputs, count, d, (r, o, len) => GroupedAt((float**)r, n, (int*)op, count, scale, len, (float**)o, width));
-                }
+                if (CoordinateChunks.Worth(n, d)) GroupedChunked(rows, n, off, count, scale, d, outputs, width);
                 else GroupedAt(rows, n, off, count, scale, d, outputs, width);
             }
         }
