@@ -40,14 +40,6 @@ public unsafe class ParallelKernelTests
         }
     }
 
-    private static void AssertBitIdentical(float[] a, float[] b, string what)
-    {
-        Assert.Equal(a.Length, b.Length);
-        for (int i = 0; i < a.Length; i++)
-            if (BitConverter.SingleToInt32Bits(a[i]) != BitConverter.SingleToInt32Bits(b[i]))
-                Assert.Fail($"{what}: entry {i} is {a[i]:R} on one thread but {b[i]:R} on two");
-    }
-
     [Fact]
     public void Max_threads_below_one_is_rejected()
     {
@@ -120,7 +112,7 @@ public unsafe class ParallelKernelTests
             return outs;
         }
         var (one, two) = OneAndTwo(Apply);
-        for (int i = 0; i < N; i++) AssertBitIdentical(one[i], two[i], $"NNM output {i}");
+        for (int i = 0; i < N; i++) KernelThreadTests.AssertBitIdentical(one[i], two[i], $"NNM output {i}");
 
         // Reference: output i is the mean of the n − f inputs nearest to input i (itself included).
         for (int i = 0; i < N; i++)
@@ -142,8 +134,8 @@ public unsafe class ParallelKernelTests
         var inputs = Rows(Inputs);
         var (med1, med2) = OneAndTwo(() => Run(new CoordinateWiseMedian(), inputs));
         var (tm1, tm2) = OneAndTwo(() => Run(new TrimmedMean(3), inputs));
-        AssertBitIdentical(med1, med2, "median");
-        AssertBitIdentical(tm1, tm2, "trimmed mean");
+        KernelThreadTests.AssertBitIdentical(med1, med2, "median");
+        KernelThreadTests.AssertBitIdentical(tm1, tm2, "trimmed mean");
         foreach (int c in new[] { 0, CoordinateChunks.Length - 1, CoordinateChunks.Length, 3 * CoordinateChunks.Length, D - 1 })
         {
             var sorted = SortedColumn(Inputs, c);

@@ -69,9 +69,9 @@ public sealed class ParallelSketchTests
             for (int r = 0; r < rounds; r++)
             {
                 Assert.Equal(one.Payloads[r], two.Payloads[r]);
-                AssertBitIdentical(one.Decoded[r], two.Decoded[r], $"round {r} decode");
-                AssertBitIdentical(one.Added[r], two.Added[r], $"round {r} decode-add");
-                AssertBitIdentical(one.States[r], two.States[r], $"round {r} state");
+                KernelThreadTests.AssertBitIdentical(one.Decoded[r], two.Decoded[r], $"round {r} decode");
+                KernelThreadTests.AssertBitIdentical(one.Added[r], two.Added[r], $"round {r} decode-add");
+                KernelThreadTests.AssertBitIdentical(one.States[r], two.States[r], $"round {r} state");
             }
             return two;
         }
@@ -79,14 +79,6 @@ public sealed class ParallelSketchTests
         {
             KernelParallelism.MaxThreads = saved;
         }
-    }
-
-    private static void AssertBitIdentical(float[] a, float[] b, string what)
-    {
-        Assert.Equal(a.Length, b.Length);
-        for (int i = 0; i < a.Length; i++)
-            if (BitConverter.SingleToInt32Bits(a[i]) != BitConverter.SingleToInt32Bits(b[i]))
-                Assert.Fail($"{what}: entry {i} is {a[i]:R} on one thread but {b[i]:R} on two");
     }
 
     /// <summary>The decode is D·(sketch estimate): decode-add with scale 0.37 adds 0.37 times it, entry by entry.</summary>

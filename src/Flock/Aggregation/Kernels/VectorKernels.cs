@@ -434,18 +434,7 @@ internal static unsafe class VectorKernels
             ScratchPool<int>.Return(usedArray);
         }
         Sse.StoreFence(); // streaming stores become visible to other threads
-        for (; c < d; c++)
-            for (int i = 0; i < count; i++)
-            {
-                float sum = 0;
-                for (int g = 0; g < groups; g++)
-                {
-                    int mask = offsets[i * groups + g] & 15;
-                    for (int b = 0; b < 4; b++)
-                        if ((mask & (1 << b)) != 0) sum = MathF.FusedMultiplyAdd(rows[4 * g + b][c], scale, sum);
-                }
-                outputs[i][c] = sum;
-            }
+        GroupedTail(rows, offsets, groups, count, scale, c, d, outputs);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -549,7 +538,13 @@ internal static unsafe class VectorKernels
             ScratchPool<nint>.Return(byteOffsets);
         }
         if (Sse.IsSupported) Sse.StoreFence(); // streaming stores become visible to other threads
-        for (; c < d; c++)
+        GroupedTail(rows, offsets, groups, count, scale, c, d, outputs);
+    }
+
+    /// <summary>The grouped subset means of coordinates [from, d) (fewer than one step), scalar.</summary>
+    private static void GroupedTail(float** rows, int* offsets, int groups, int count, float scale, int from, int d, float** outputs)
+    {
+        for (int c = from; c < d; c++)
             for (int i = 0; i < count; i++)
             {
                 float sum = 0;
