@@ -38,6 +38,11 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         [Description("Continue an interrupted run from its last checkpoint.")]
         public string? Resume { get; init; }
 
+        /// <summary>Threads per large kernel call.</summary>
+        [CommandOption("--kernel-threads <N>")]
+        [Description("Most threads one large aggregation or compression call uses (default: every core; 1 keeps kernels single-threaded). Results do not depend on it.")]
+        public int? KernelThreads { get; init; }
+
         /// <summary>Plain output.</summary>
         [CommandOption("--quiet")]
         [Description("No progress bar; one line per evaluation.")]
@@ -47,6 +52,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
         public override ValidationResult Validate()
         {
             if (Resume is null && File is null) return ValidationResult.Error("Give an experiment FILE, or --resume DIR.");
+            if (KernelThreads is < 1) return ValidationResult.Error($"Invalid --kernel-threads {KernelThreads}: must be ≥ 1.");
             if (Resume is not null && (File is not null || Set.Length > 0 || Seed is not null || Out is not null))
                 return ValidationResult.Error("--resume DIR continues a run exactly as it was configured; it takes no FILE, --set, --seed or --out.");
             return ValidationResult.Success();
@@ -56,6 +62,7 @@ public sealed class RunCommand : Command<RunCommand.Settings>
     /// <inheritdoc />
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
     {
+        if (s.KernelThreads is int threads) Flock.Tensors.KernelParallelism.MaxThreads = threads;
         Experiment exp;
         string dir;
         if (s.Resume is not null)

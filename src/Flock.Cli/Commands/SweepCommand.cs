@@ -40,8 +40,14 @@ public sealed class SweepCommand : Command<SweepCommand.Settings>
         [Description("Repeat every combination with seeds 1..N (default: the file's seed only).")]
         public int Seeds { get; init; }
 
+        /// <summary>Threads per large kernel call.</summary>
+        [CommandOption("--kernel-threads <N>")]
+        [Description("Most threads one large aggregation or compression call uses (default: every core; 1 keeps kernels single-threaded). Results do not depend on it.")]
+        public int? KernelThreads { get; init; }
+
         /// <inheritdoc />
-        public override ValidationResult Validate() => ValidationResult.Success();
+        public override ValidationResult Validate() =>
+            KernelThreads is < 1 ? ValidationResult.Error($"Invalid --kernel-threads {KernelThreads}: must be ≥ 1.") : ValidationResult.Success();
     }
 
     /// <summary>Parses "key=v1,v2" (or "key=v1;v2") into a key and its values.</summary>
@@ -73,6 +79,7 @@ public sealed class SweepCommand : Command<SweepCommand.Settings>
     /// <inheritdoc />
     public override int Execute(CommandContext context, Settings s, CancellationToken cancellationToken)
     {
+        if (s.KernelThreads is int threads) Flock.Tensors.KernelParallelism.MaxThreads = threads;
         var axes = ExperimentFile.SweepAxes(s.File)
             .Where(a => !s.Grid.Any(g => ParseAxis(g).Key == a.Key))
             .Concat(s.Grid.Select(ParseAxis).Select(a => (a.Key, a.Values.Select(ExperimentFile.ParseValueText).ToArray())))
