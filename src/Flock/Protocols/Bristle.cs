@@ -323,7 +323,7 @@ public sealed class BristleNode : INodeBehavior
     private readonly int _offset;
     private readonly int _length;
     private readonly int _classes;
-    private readonly SortedDictionary<long, Message?[]> _inbox = new();
+    private readonly RoundInbox _inbox = new();
     private long _round;
     private Phase _phase;
     private long _timer = -1;
@@ -405,7 +405,7 @@ public sealed class BristleNode : INodeBehavior
         if (_options.Rounds > 0 && round > _options.Rounds) { _phase = Phase.Done; return; }
         _round = round;
         _jumpTo = -1;
-        while (_inbox.Count > 0 && _inbox.Keys.First() < round) _inbox.Remove(_inbox.Keys.First());
+        _inbox.DropBefore(round);
         _phase = Phase.Training;
         context.StartTraining(new OutputLayerJob(_model, _learner, _optimizer, _data, _options.LocalSteps, _options.BatchSize, round, _offset, _length));
     }
@@ -441,12 +441,11 @@ public sealed class BristleNode : INodeBehavior
         if (_phase == Phase.Done || message.Kind != Bristle.ModelKind || message.Round < _round || message.Model.Length != _length) return;
         int k = Array.BinarySearch(_neighbors, from);
         if (k < 0) return;
-        if (!_inbox.TryGetValue(message.Round, out var slots)) _inbox[message.Round] = slots = new Message?[_neighbors.Length];
-        slots[k] = message;
+        _inbox.SlotsFor(message.Round, _neighbors.Length)[k] = message;
         if (message.Round >= _round + 2)
         {
             if (_phase == Phase.Training) { _jumpTo = Math.Max(_jumpTo, message.Round); return; }
-            if (_timer >= 0) { context.CancelTimer(_timer); _timer = -1; }
+            NodeTimers.Cancel(context, ref _timer);
             BeginRound(context, message.Round);
             return;
         }
@@ -465,18 +464,13 @@ public sealed class BristleNode : INodeBehavior
 
     private void TryFinish(INodeContext context)
     {
-        if (_inbox.TryGetValue(_round, out var slots))
-        {
-            foreach (var m in slots) if (m is null) return;
-            Finish(context);
-        }
-        else if (_neighbors.Length == 0) Finish(context);
+        if (_inbox.IsComplete(_round, _neighbors.Length)) Finish(context);
     }
 
     private void Finish(INodeContext context)
     {
-        if (_timer >= 0) { context.CancelTimer(_timer); _timer = -1; }
-        _inbox.Remove(_round, out var slots);
+        NodeTimers.Cancel(context, ref _timer);
+        var slots = _inbox.Take(_round);
         Integrate(context, slots);
         _phase = Phase.Idle;
         context.CompleteRound(_round);
@@ -559,12 +553,7 @@ public sealed class BristleNode : INodeBehavior
         writer.Write((int)_phase);
         writer.Write(_timer);
         writer.Write(_jumpTo);
-        writer.Write(_inbox.Count);
-        foreach (var (round, slots) in _inbox)
-        {
-            writer.Write(round);
-            foreach (var m in slots) writer.WriteMessage(m);
-        }
+        _inbox.Write(writer);
     }
 
     /// <inheritdoc />
@@ -575,14 +564,6 @@ public sealed class BristleNode : INodeBehavior
         _phase = (Phase)reader.ReadInt32();
         _timer = reader.ReadInt64();
         _jumpTo = reader.ReadInt64();
-        _inbox.Clear();
-        int count = reader.ReadInt32();
-        for (int i = 0; i < count; i++)
-        {
-            long round = reader.ReadInt64();
-            var slots = new Message?[_neighbors.Length];
-            for (int k = 0; k < slots.Length; k++) slots[k] = reader.ReadMessage();
-            _inbox[round] = slots;
-        }
+        _inbox.Read(reader, _ => _neighbors.Length);
     }
 }

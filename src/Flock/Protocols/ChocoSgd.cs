@@ -176,7 +176,7 @@ public sealed class ChocoSgdNode : INodeBehavior
     private readonly LocalModel _model;
     private readonly float[] _copies;
     private readonly float[] _compressorState;
-    private readonly SortedDictionary<long, Message?[]> _inbox = new();
+    private readonly RoundInbox _inbox = new();
     private readonly RejectionLog _rejections = new();
     private long _round;
     private Phase _phase;
@@ -310,7 +310,7 @@ public sealed class ChocoSgdNode : INodeBehavior
             return;
         }
         if (_phase == Phase.Done) return;
-        if (!_inbox.TryGetValue(message.Round, out var slots)) _inbox[message.Round] = slots = new Message?[_neighbors.Length];
+        var slots = _inbox.SlotsFor(message.Round, _neighbors.Length);
         if (slots[k] is not null) return;
         slots[k] = message;
         if (_phase == Phase.Waiting && message.Round == _round) TryFinish(context);
@@ -341,18 +341,13 @@ public sealed class ChocoSgdNode : INodeBehavior
 
     private void TryFinish(INodeContext context)
     {
-        if (_inbox.TryGetValue(_round, out var slots))
-        {
-            foreach (var m in slots) if (m is null) return;
-            Finish(context);
-        }
-        else if (_neighbors.Length == 0) Finish(context);
+        if (_inbox.IsComplete(_round, _neighbors.Length)) Finish(context);
     }
 
     private void Finish(INodeContext context)
     {
-        if (_timer >= 0) { context.CancelTimer(_timer); _timer = -1; }
-        if (_inbox.Remove(_round, out var slots))
+        NodeTimers.Cancel(context, ref _timer);
+        if (_inbox.Take(_round) is { } slots)
             for (int k = 0; k < slots.Length; k++)
                 if (slots[k] is { } m) Apply(k, m);
         int d = _model.ParameterCount;
@@ -387,12 +382,7 @@ public sealed class ChocoSgdNode : INodeBehavior
         writer.Write(_round);
         writer.Write((int)_phase);
         writer.Write(_timer);
-        writer.Write(_inbox.Count);
-        foreach (var (round, slots) in _inbox)
-        {
-            writer.Write(round);
-            foreach (var m in slots) writer.WriteMessage(m);
-        }
+        _inbox.Write(writer);
         _rejections.Write(writer);
     }
 
@@ -405,15 +395,7 @@ public sealed class ChocoSgdNode : INodeBehavior
         _round = reader.ReadInt64();
         _phase = (Phase)reader.ReadInt32();
         _timer = reader.ReadInt64();
-        _inbox.Clear();
-        int count = reader.ReadInt32();
-        for (int i = 0; i < count; i++)
-        {
-            long round = reader.ReadInt64();
-            var slots = new Message?[_neighbors.Length];
-            for (int k = 0; k < slots.Length; k++) slots[k] = reader.ReadMessage();
-            _inbox[round] = slots;
-        }
+        _inbox.Read(reader, _ => _neighbors.Length);
         _rejections.Read(reader);
     }
 }

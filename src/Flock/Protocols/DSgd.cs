@@ -253,7 +253,7 @@ public sealed class DSgdNode : INodeBehavior
     private readonly LocalModel _model;
     private readonly ModelMixer _mixer;
     private readonly ByzantineRole? _byzantine;
-    private readonly SortedDictionary<long, Message?[]> _inbox = new();
+    private readonly RoundInbox _inbox = new();
     private long _round;
     private Phase _phase;
     private long _timer = -1;
@@ -424,7 +424,7 @@ public sealed class DSgdNode : INodeBehavior
         _round = round;
         UseRow(round);
         _jumpTo = -1;
-        while (_inbox.Count > 0 && _inbox.Keys.First() < round) _inbox.Remove(_inbox.Keys.First());
+        _inbox.DropBefore(round);
         _phase = Phase.Training;
         _byzantine?.BeginRound(context, round, _model.Parameters);
         // The previous round's mix runs at the start of this job, on its worker thread.
@@ -462,24 +462,21 @@ public sealed class DSgdNode : INodeBehavior
     {
         double delay = _byzantine!.CraftDelay(context.Now, _round, !Rushes || HonestModelsArrived());
         if (delay < 0) { CraftAndSend(context); return; }
-        if (_timer >= 0) { context.CancelTimer(_timer); _timer = -1; }
+        NodeTimers.Cancel(context, ref _timer);
         if (double.IsFinite(delay)) _timer = context.SetTimer(delay, DSgd.CraftTimer, _round);
     }
 
     private bool HonestModelsArrived()
     {
-        var needed = _row.Needed;
-        if (!_inbox.TryGetValue(_round, out var slots)) return !needed.Contains(true);
-        for (int k = 0; k < slots.Length; k++) if (needed[k] && slots[k] is null) return false;
-        return true;
+        return _inbox.IsComplete(_round, _row.Needed);
     }
 
     private void CraftAndSend(INodeContext context)
     {
-        if (_timer >= 0) { context.CancelTimer(_timer); _timer = -1; }
+        NodeTimers.Cancel(context, ref _timer);
         var b = _byzantine!;
         var observed = new List<ReadOnlyMemory<float>>();
-        if (b.ReadsHonest && _inbox.TryGetValue(_round, out var slots))
+        if (b.ReadsHonest && _inbox.TryGet(_round, out var slots))
             for (int k = 0; k < slots.Length; k++)
                 if (_row.Needed[k] && slots[k] is { } m) observed.Add(m.Model);
         var trained = _model.Parameters;
@@ -522,13 +519,12 @@ public sealed class DSgdNode : INodeBehavior
         var row = RowAt(message.Round);
         int k = Array.BinarySearch(row.Neighbors, from);
         if (k < 0) return;
-        if (!_inbox.TryGetValue(message.Round, out var slots)) _inbox[message.Round] = slots = new Message?[row.Neighbors.Length];
-        slots[k] = message;
+        _inbox.SlotsFor(message.Round, row.Neighbors.Length)[k] = message;
         if (message.Round >= _round + 2)
         {
             // Two or more rounds behind this neighbour: catch up.
             if (_phase == Phase.Training) { _jumpTo = Math.Max(_jumpTo, message.Round); return; }
-            if (_timer >= 0) { context.CancelTimer(_timer); _timer = -1; }
+            NodeTimers.Cancel(context, ref _timer);
             BeginRound(context, message.Round);
             return;
         }
@@ -555,19 +551,13 @@ public sealed class DSgdNode : INodeBehavior
 
     private void TryFinish(INodeContext context)
     {
-        var needed = _row.Needed;
-        if (_inbox.TryGetValue(_round, out var slots))
-        {
-            for (int k = 0; k < slots.Length; k++) if (needed[k] && slots[k] is null) return;
-            Finish(context);
-        }
-        else if (!needed.Contains(true)) Finish(context);
+        if (_inbox.IsComplete(_round, _row.Needed)) Finish(context);
     }
 
     private void Finish(INodeContext context)
     {
-        if (_timer >= 0) { context.CancelTimer(_timer); _timer = -1; }
-        _inbox.Remove(_round, out var slots);
+        NodeTimers.Cancel(context, ref _timer);
+        var slots = _inbox.Take(_round);
         var row = _row;
         var needed = row.Needed;
         var parameters = _model.Parameters;
@@ -658,12 +648,7 @@ public sealed class DSgdNode : INodeBehavior
         writer.Write((int)_phase);
         writer.Write(_timer);
         writer.Write(_jumpTo);
-        writer.Write(_inbox.Count);
-        foreach (var (round, slots) in _inbox)
-        {
-            writer.Write(round);
-            foreach (var m in slots) writer.WriteMessage(m);
-        }
+        _inbox.Write(writer);
         _byzantine?.WriteState(writer);
     }
 
@@ -676,15 +661,7 @@ public sealed class DSgdNode : INodeBehavior
         _phase = (Phase)reader.ReadInt32();
         _timer = reader.ReadInt64();
         _jumpTo = reader.ReadInt64();
-        _inbox.Clear();
-        int count = reader.ReadInt32();
-        for (int i = 0; i < count; i++)
-        {
-            long round = reader.ReadInt64();
-            var slots = new Message?[RowAt(round).Neighbors.Length];
-            for (int k = 0; k < slots.Length; k++) slots[k] = reader.ReadMessage();
-            _inbox[round] = slots;
-        }
+        _inbox.Read(reader, round => RowAt(round).Neighbors.Length);
         _byzantine?.ReadState(reader);
     }
 }

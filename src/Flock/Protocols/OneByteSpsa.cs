@@ -364,7 +364,7 @@ public sealed class OneByteSpsaNode : INodeBehavior
 
     private void Apply(INodeContext context)
     {
-        if (_timer >= 0) { context.CancelTimer(_timer); _timer = -1; }
+        NodeTimers.Cancel(context, ref _timer);
         var slots = Slots(_round);
         var contributions = new List<(int, byte[])>(slots.Length);
         for (int k = 0; k < slots.Length; k++) if (slots[k] is { } codes) contributions.Add((_machines[k], codes));

@@ -144,7 +144,7 @@ public sealed class SybilWallNode : INodeBehavior
     private readonly SybilWallOptions _options;
     private readonly LocalModel _model;
     private readonly ReadOnlyMemory<float> _origin;
-    private readonly SortedDictionary<long, Message?[]> _inbox = new();
+    private readonly RoundInbox _inbox = new();
 
     // Records, one slot per known origin (slots in first-heard order; the origin → slot map is derived).
     private readonly Dictionary<int, int> _slotOf = new();
@@ -236,7 +236,7 @@ public sealed class SybilWallNode : INodeBehavior
         if (_options.Rounds > 0 && round > _options.Rounds) { _phase = Phase.Done; return; }
         _round = round;
         _jumpTo = -1;
-        while (_inbox.Count > 0 && _inbox.Keys.First() < round) _inbox.Remove(_inbox.Keys.First());
+        _inbox.DropBefore(round);
         _phase = Phase.Training;
         context.StartTraining(new TrainingJob(_model, _learner, _optimizer, _data, _options.LocalSteps, _options.BatchSize, round));
     }
@@ -318,13 +318,12 @@ public sealed class SybilWallNode : INodeBehavior
         if (message.Kind != SybilWall.ModelKind) return;
         Store(from, message.Round, 1, from, message.Model);
         if (_phase == Phase.Done || message.Round < _round) return;
-        if (!_inbox.TryGetValue(message.Round, out var slots)) _inbox[message.Round] = slots = new Message?[_neighbors.Length];
-        slots[k] = message;
+        _inbox.SlotsFor(message.Round, _neighbors.Length)[k] = message;
         if (message.Round >= _round + 2)
         {
             // Two or more rounds behind this neighbour: catch up.
             if (_phase == Phase.Training) { _jumpTo = Math.Max(_jumpTo, message.Round); return; }
-            if (_timer >= 0) { context.CancelTimer(_timer); _timer = -1; }
+            NodeTimers.Cancel(context, ref _timer);
             BeginRound(context, message.Round);
             return;
         }
@@ -343,18 +342,13 @@ public sealed class SybilWallNode : INodeBehavior
 
     private void TryFinish(INodeContext context)
     {
-        if (_inbox.TryGetValue(_round, out var slots))
-        {
-            foreach (var m in slots) if (m is null) return;
-            Finish(context);
-        }
-        else if (_neighbors.Length == 0) Finish(context);
+        if (_inbox.IsComplete(_round, _neighbors.Length)) Finish(context);
     }
 
     private void Finish(INodeContext context)
     {
-        if (_timer >= 0) { context.CancelTimer(_timer); _timer = -1; }
-        _inbox.Remove(_round, out var slots);
+        NodeTimers.Cancel(context, ref _timer);
+        var slots = _inbox.Take(_round);
         var parameters = _model.Parameters;
         var weights = NeighborWeights(slots);
         LastWeights = weights;
@@ -435,12 +429,7 @@ public sealed class SybilWallNode : INodeBehavior
         writer.Write((int)_phase);
         writer.Write(_timer);
         writer.Write(_jumpTo);
-        writer.Write(_inbox.Count);
-        foreach (var (round, slots) in _inbox)
-        {
-            writer.Write(round);
-            foreach (var m in slots) writer.WriteMessage(m);
-        }
+        _inbox.Write(writer);
         writer.Write(_records.Count);
         foreach (var r in _records)
         {
@@ -460,15 +449,7 @@ public sealed class SybilWallNode : INodeBehavior
         _phase = (Phase)reader.ReadInt32();
         _timer = reader.ReadInt64();
         _jumpTo = reader.ReadInt64();
-        _inbox.Clear();
-        int count = reader.ReadInt32();
-        for (int i = 0; i < count; i++)
-        {
-            long round = reader.ReadInt64();
-            var slots = new Message?[_neighbors.Length];
-            for (int k = 0; k < slots.Length; k++) slots[k] = reader.ReadMessage();
-            _inbox[round] = slots;
-        }
+        _inbox.Read(reader, _ => _neighbors.Length);
         _records.Clear();
         _slotOf.Clear();
         int records = reader.ReadInt32();
