@@ -26,13 +26,13 @@ internal interface IChunkJob
 internal static unsafe class CodecChunks
 {
     /// <summary>Entries per chunk: 64 Ki (a multiple of the 512-entry random refills, and of 8 so that packed codes start on a byte).</summary>
-    public const int Length = 1 << 16;
+    public const int Length = KernelParallelism.ChunkLength;
 
     /// <summary>Most chunk partials a caller keeps on the stack (8 KiB); longer vectors rent an array.</summary>
     public const int MaxStackPartials = 1024;
 
     /// <summary>Number of chunks of <see cref="Length"/> entries covering <paramref name="d"/> entries.</summary>
-    public static int Count(int d) => (int)((d + (long)Length - 1) / Length);
+    public static int Count(int d) => KernelParallelism.ChunkCount(d);
 
     /// <summary>The seed of chunk <paramref name="chunk"/>'s random stream, derived from the call's seed.</summary>
     public static ulong Seed(ulong seed, int chunk) => Rng.DeriveSeed(seed, (ulong)chunk);
@@ -60,6 +60,16 @@ internal static unsafe class CodecChunks
         int chunks = (int)((count + CopyJob.Bytes - 1) / CopyJob.Bytes);
         if (KernelParallelism.UseThreads(count, chunks)) RunThreaded(new CopyJob(source, destination, count), chunks, count);
         else Buffer.MemoryCopy(source, destination, count, count);
+    }
+
+    /// <summary>Blocks per chunk for codecs that work in blocks (count sketch, SRHT): whole blocks, ⌈<see cref="Length"/>/B⌉ of them (at least one).</summary>
+    public static int BlocksPerChunk(int blockLength) => Math.Max(1, Length / blockLength);
+
+    /// <summary>Number of chunks of whole blocks (a partition that depends only on the problem, not on the thread count).</summary>
+    public static int BlockChunkCount(int blocks, int blockLength)
+    {
+        int g = BlocksPerChunk(blockLength);
+        return (blocks + g - 1) / g;
     }
 
     /// <summary>acc ← acc + scale·values (<see cref="Kernels.AddScaled"/>'s rounding), on several threads when large.</summary>

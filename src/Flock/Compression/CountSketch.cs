@@ -196,24 +196,11 @@ public sealed class CountSketch : ICompressor
         if (blocks > 1) writer.WriteInt32(System.Numerics.BitOperations.Log2((uint)BlockLength));
         writer.WriteInt32(s);
         var sketch = MemoryMarshal.Cast<byte, float>(destination.Slice(writer.Position, 4 * s));
-        int chunks = blocks > 1 ? ChunkCount(blocks, BlockLength) : 1;
+        int chunks = blocks > 1 ? CodecChunks.BlockChunkCount(blocks, BlockLength) : 1;
         if (KernelParallelism.UseThreads(4L * d, chunks)) ScatterThreaded(seed, input, sketch, BlockLength, blocks, chunks);
         else
             for (int c = 0; c < chunks; c++) ScatterChunk(seed, input, sketch, BlockLength, blocks, c);
         return writer.Position + 4 * s;
-    }
-
-    /// <summary>Entries per chunk of the threaded encode and decode (whole blocks: ⌈2^16/B⌉ of them).</summary>
-    private const int ChunkEntries = 1 << 16;
-
-    /// <summary>Blocks per chunk for a block length.</summary>
-    private static int BlocksPerChunk(int blockLength) => Math.Max(1, ChunkEntries / blockLength);
-
-    /// <summary>Number of chunks of whole blocks (a partition that depends only on the problem, not on the thread count).</summary>
-    private static int ChunkCount(int blocks, int blockLength)
-    {
-        int g = BlocksPerChunk(blockLength);
-        return (blocks + g - 1) / g;
     }
 
     /// <summary>
@@ -231,7 +218,7 @@ public sealed class CountSketch : ICompressor
             Scatter(seed, 0, input, sketch);
             return;
         }
-        int g = BlocksPerChunk(blockLength), first = chunk * g, last = Math.Min(blocks, first + g);
+        int g = CodecChunks.BlocksPerChunk(blockLength), first = chunk * g, last = Math.Min(blocks, first + g);
         int segFrom = SegmentOf(s, blocks, first).Start, segTo = last == blocks ? s : SegmentOf(s, blocks, last).Start;
         sketch[segFrom..segTo].Clear();
         for (int block = first; block < last; block++)
@@ -454,7 +441,7 @@ public sealed class CountSketch : ICompressor
         if (blocked && s < blocks) throw reader.Error("size", $"s = {s} buckets is fewer than the {blocks} blocks of {blockLength} entries.");
         var sketch = MemoryMarshal.Cast<byte, float>(reader.ReadBytes(4L * s, "buckets"));
         reader.End();
-        int chunks = blocked ? ChunkCount(blocks, blockLength) : (d + ChunkEntries - 1) / ChunkEntries;
+        int chunks = blocked ? CodecChunks.BlockChunkCount(blocks, blockLength) : CodecChunks.Count(d);
         if (KernelParallelism.UseThreads(4L * d, chunks)) GatherThreaded(seed, sketch, output, blocked ? blockLength : 0, blocks, chunks, scale, accumulate);
         else if (blocked)
             for (int c = 0; c < chunks; c++) GatherChunk(seed, sketch, output, blockLength, blocks, c, scale, accumulate);
@@ -463,7 +450,7 @@ public sealed class CountSketch : ICompressor
 
     /// <summary>
     /// De-sketches the entries of chunk <paramref name="chunk"/>: whole blocks of a blocked sketch
-    /// (<paramref name="blockLength"/> &gt; 0), or <see cref="ChunkEntries"/> entries of a global one.
+    /// (<paramref name="blockLength"/> &gt; 0), or <see cref="CodecChunks.Length"/> entries of a global one.
     /// Every entry is computed on its own, so the output does not depend on the chunking.
     /// </summary>
     private static void GatherChunk(ulong seed, ReadOnlySpan<float> sketch, Span<float> output, int blockLength, int blocks, int chunk, float scale, bool accumulate)
@@ -471,11 +458,11 @@ public sealed class CountSketch : ICompressor
         int d = output.Length, s = sketch.Length;
         if (blockLength == 0)
         {
-            int start = chunk * ChunkEntries, len = Math.Min(ChunkEntries, d - start);
+            int start = chunk * CodecChunks.Length, len = Math.Min(CodecChunks.Length, d - start);
             GatherBlock(seed, start, sketch, output.Slice(start, len), scale, accumulate);
             return;
         }
-        int g = BlocksPerChunk(blockLength), first = chunk * g, last = Math.Min(blocks, first + g);
+        int g = CodecChunks.BlocksPerChunk(blockLength), first = chunk * g, last = Math.Min(blocks, first + g);
         for (int block = first; block < last; block++)
         {
             var (segStart, segLength) = SegmentOf(s, blocks, block);

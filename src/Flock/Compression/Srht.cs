@@ -204,23 +204,10 @@ public sealed class Srht : ICompressor
         if (blocked) writer.WriteInt32(BitOperations.Log2((uint)b));
         writer.WriteInt32(s);
         var values = MemoryMarshal.Cast<byte, float>(destination.Slice(writer.Position, 4 * s));
-        int blocks = padded / b, chunks = blocked ? ChunkCount(blocks, b) : 1;
+        int blocks = padded / b, chunks = blocked ? CodecChunks.BlockChunkCount(blocks, b) : 1;
         if (KernelParallelism.UseThreads(4L * d, chunks)) EncodeThreaded(seed, input, values, b, blocks, chunks);
         else EncodeChunk(seed, input, values, b, blocks, 0, blocks);
         return writer.Position + 4 * s;
-    }
-
-    /// <summary>Transform length per chunk of the threaded encode and decode (whole blocks: ⌈2^16/b⌉ of them).</summary>
-    private const int ChunkEntries = 1 << 16;
-
-    /// <summary>Blocks per chunk for a block length.</summary>
-    private static int BlocksPerChunk(int blockLength) => Math.Max(1, ChunkEntries / blockLength);
-
-    /// <summary>Number of chunks of whole blocks (a partition that depends only on the problem, not on the thread count).</summary>
-    private static int ChunkCount(int blocks, int blockLength)
-    {
-        int g = BlocksPerChunk(blockLength);
-        return (blocks + g - 1) / g;
     }
 
     /// <summary>The first sketch value of block <paramref name="block"/>: Σ_{i &lt; block} RowsInBlock = ⌊block·s/blocks⌋.</summary>
@@ -292,7 +279,7 @@ public sealed class Srht : ICompressor
     /// <summary><see cref="EncodeChunk"/> over chunks of whole blocks on several threads (<see cref="KernelParallelism"/>).</summary>
     private static unsafe void EncodeThreaded(ulong seed, ReadOnlySpan<float> input, Span<float> values, int b, int blocks, int chunks)
     {
-        int d = input.Length, s = values.Length, g = BlocksPerChunk(b);
+        int d = input.Length, s = values.Length, g = CodecChunks.BlocksPerChunk(b);
         fixed (float* xp = input)
         fixed (float* vp = values)
         {
@@ -333,7 +320,7 @@ public sealed class Srht : ICompressor
         reader.End();
         if (d == 0) return;
 
-        int blocks = padded / b, chunks = blocked ? ChunkCount(blocks, b) : 1;
+        int blocks = padded / b, chunks = blocked ? CodecChunks.BlockChunkCount(blocks, b) : 1;
         if (KernelParallelism.UseThreads(4L * d, chunks)) DecodeThreaded(seed, values, output, b, blocks, chunks, scale, accumulate);
         else DecodeChunk(seed, values, output, b, blocks, 0, blocks, scale, accumulate);
     }
@@ -407,7 +394,7 @@ public sealed class Srht : ICompressor
     /// <summary><see cref="DecodeChunk"/> over chunks of whole blocks on several threads (<see cref="KernelParallelism"/>).</summary>
     private static unsafe void DecodeThreaded(ulong seed, ReadOnlySpan<float> values, Span<float> output, int b, int blocks, int chunks, float scale, bool accumulate)
     {
-        int d = output.Length, s = values.Length, g = BlocksPerChunk(b);
+        int d = output.Length, s = values.Length, g = CodecChunks.BlocksPerChunk(b);
         fixed (float* vp = values)
         fixed (float* op = output)
         {

@@ -38,6 +38,12 @@ public static class KernelParallelism
         }
     }
 
+    /// <summary>Entries per chunk of the per-entry kernels that split their work (a multiple of every SIMD step).</summary>
+    internal const int ChunkLength = 1 << 16;
+
+    /// <summary>Number of <see cref="ChunkLength"/>-entry chunks of <paramref name="d"/> entries.</summary>
+    internal static int ChunkCount(int d) => (int)((d + (long)ChunkLength - 1) / ChunkLength);
+
     [ThreadStatic] private static int t_threadedCalls;
 
     /// <summary>How many calls from this thread took the multi-threaded path (for tests).</summary>

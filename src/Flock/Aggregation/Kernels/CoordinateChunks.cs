@@ -12,7 +12,7 @@ namespace Flock.Aggregation.Kernels;
 internal static unsafe class CoordinateChunks
 {
     /// <summary>Coordinates per chunk.</summary>
-    public const int Length = 1 << 16;
+    public const int Length = KernelParallelism.ChunkLength;
 
     /// <summary>A kernel over coordinates [start, start + length); <paramref name="rows"/> is the row table shifted to start.</summary>
     public delegate void Body(float** rows, int start, int length);
@@ -20,7 +20,7 @@ internal static unsafe class CoordinateChunks
     /// <summary>Whether a kernel over n rows of d floats should go through <see cref="Run"/>.</summary>
     public static bool Worth(int n, int d) => KernelParallelism.UseThreads(4L * n * d, Count(d));
 
-    private static int Count(int d) => (d + Length - 1) / Length;
+    private static int Count(int d) => KernelParallelism.ChunkCount(d);
 
     /// <summary>Runs <paramref name="body"/> over every chunk, on several threads.</summary>
     public static void Run(float** rows, int n, int d, Body body)
