@@ -20,7 +20,7 @@ namespace Flock.Compression;
 internal static class Candidates
 {
     /// <summary>Entries per chunk of the threaded collection.</summary>
-    public const int ChunkLength = 1 << 16;
+    public const int ChunkLength = CodecChunks.Length;
 
     /// <summary>Number of chunks of a vector of <paramref name="d"/> entries.</summary>
     public static int ChunkCount(int d) => (d + ChunkLength - 1) / ChunkLength;

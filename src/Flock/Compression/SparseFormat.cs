@@ -216,7 +216,7 @@ internal static class SparseFormat
     private const int WriteAhead = 32;
 
     /// <summary>Coordinates per chunk of the threaded decode (a multiple of 64: whole bitmap words).</summary>
-    private const int ChunkLength = 1 << 16;
+    private const int ChunkLength = CodecChunks.Length;
 
     /// <summary>
     /// <see cref="WriteBitmap"/> chunk by chunk on several threads: chunk c clears (unless
