@@ -237,10 +237,7 @@ public class GemmTests
                     Gemm.MultiplyOn(path, p.TransA, p.TransB, p.M, p.N, p.K, 1f, p.A, p.Lda, p.B, p.Ldb, 0.5f, outputs[i], p.Ldc);
                 }
         }
-        RunAll();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        RunAll();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Allocations.SteadyState(RunAll));
     }
 
     [Fact]

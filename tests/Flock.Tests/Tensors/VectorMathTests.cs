@@ -216,10 +216,7 @@ public class VectorMathTests
             VectorMath.WeightedSum(inputs, w, dst);
             VectorMath.SquaredDistance(inputs[0].Span, inputs[1].Span);
         }
-        RunAll();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        RunAll();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Allocations.SteadyState(RunAll));
     }
 
     [Fact]
